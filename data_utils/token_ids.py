@@ -1,0 +1,104 @@
+"""Turning sentences and corpus files into token ids with a vocabulary."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from data_utils import _io
+from data_utils.tokenizer import _TOKEN_RE, Text, Tokenizer, normalized_tokens, zero_digits
+from data_utils.vocabulary import (
+    UNK_ID,
+    _report_progress,
+    check_special_symbols,
+    initialize_vocabulary,
+)
+
+
+def sentence_to_token_ids(
+    sentence: Text,
+    vocabulary: dict[bytes, int],
+    tokenizer: Tokenizer | None = None,
+    normalize_digits: bool = True,
+) -> list[int]:
+    """Converts a sentence to the ids of its tokens; tokens not in `vocabulary` get `UNK_ID`.
+
+    For example b"I have a dog" with vocabulary {b"I": 1, b"have": 2, b"a": 4, b"dog": 7}
+    gives [1, 2, 4, 7].
+
+    Args:
+        sentence: the sentence as bytes (as in the original); a str is encoded as UTF-8 for
+            the basic tokenizer.
+        vocabulary: token (bytes) -> id (int), as returned by `initialize_vocabulary`.
+        tokenizer: function from a sentence to bytes tokens; None means `basic_tokenizer`.
+        normalize_digits: whether ASCII digits are replaced by 0 before the lookup.
+
+    Returns:
+        list of int: one id per token.
+
+    Raises:
+        TypeError: `sentence` is neither bytes nor str, or `tokenizer` returned a token that
+            is not bytes.
+    """
+    return [
+        vocabulary.get(word, UNK_ID)
+        for word in normalized_tokens(sentence, tokenizer, normalize_digits)
+    ]
+
+
+def data_to_token_ids(
+    data_path: str,
+    target_path: str,
+    vocabulary_path: str,
+    tokenizer: Tokenizer | None = None,
+    normalize_digits: bool = True,
+) -> None:
+    """Writes the token ids of every line of a corpus file, unless `target_path` exists.
+
+    Each line of `target_path` holds the ids of the same line of `data_path`, in decimal,
+    separated by single spaces (an empty line for a sentence without tokens); byte-identical to
+    the tutorial's output. Streams both files; `target_path` appears only once complete.
+
+    Args:
+        data_path: the corpus, one sentence per line.
+        target_path: the token-id file to write.
+        vocabulary_path: the vocabulary file to use.
+        tokenizer: function from a bytes line (with its b"\\n") to bytes tokens; None means
+            `basic_tokenizer`.
+        normalize_digits: whether ASCII digits are replaced by 0 before the lookup.
+
+    Raises:
+        FileNotFoundError: `data_path` does not exist.
+        ValueError: the vocabulary file does not exist, lists a token twice, or does not begin
+            with the four special symbols.
+        TypeError: `tokenizer` returned a token that is not bytes.
+    """
+    if tf.io.gfile.exists(target_path):
+        return
+    _io.require_file(data_path, "data to tokenize")
+    print(f"Tokenizing data in {data_path}")
+    vocab, rev_vocab = initialize_vocabulary(vocabulary_path)
+    check_special_symbols(rev_vocab, vocabulary_path)
+    # Looking up the ids' text directly saves formatting an int per token.
+    id_text = {word: b"%d" % index for word, index in vocab.items()}
+    unknown = b"%d" % UNK_ID
+    lines = 0
+    with _io.atomic_output(target_path) as tokens_file:
+        for block in _io.read_line_blocks(data_path):
+            if tokenizer:
+                sentences = [
+                    normalized_tokens(line, tokenizer, normalize_digits)
+                    for line in block.splitlines(keepends=True)
+                ]
+            else:
+                # As in create_vocabulary: normalise the whole block, then tokenize each line.
+                text = zero_digits(block) if normalize_digits else block
+                sentences = [_TOKEN_RE.findall(line) for line in text.splitlines()]
+            tokens_file.write(
+                b"".join(
+                    b" ".join([id_text.get(word, unknown) for word in words]) + b"\n"
+                    for words in sentences
+                )
+            )
+            new_lines = lines + len(sentences)
+            _report_progress(lines, new_lines, "tokenizing")
+            lines = new_lines

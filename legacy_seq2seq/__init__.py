@@ -1,0 +1,62 @@
+"""`tf.contrib.legacy_seq2seq` for TensorFlow 2, with TF 1.15's variable names and numbers.
+
+    import legacy_seq2seq as seq2seq
+    cell = seq2seq.rnn_cell.GRUCell(256)
+    outputs, state = seq2seq.embedding_attention_seq2seq(enc, dec, cell, 10000, 10000, 256)
+
+In a `tf.compat.v1` graph this works exactly as the original. In TF 2 eager code
+or `tf.function`, wrap the model-building function in `seq2seq.Template(fn)`,
+which owns the variables (see `template.py`).
+"""
+
+from legacy_seq2seq import rnn_cell
+from legacy_seq2seq.attention import LegacyAttention
+from legacy_seq2seq.buckets import model_with_buckets
+from legacy_seq2seq.decoders import (
+    _extract_argmax_and_embed,
+    attention_decoder,
+    attention_decoder_with_weights,
+    embedding_attention_decoder,
+    embedding_attention_decoder_with_weights,
+    embedding_rnn_decoder,
+    rnn_decoder,
+)
+from legacy_seq2seq.linear import Linear, linear
+from legacy_seq2seq.loss import sequence_loss, sequence_loss_by_example
+from legacy_seq2seq.rnn import static_rnn
+from legacy_seq2seq.seq2seq import (
+    basic_rnn_seq2seq,
+    embedding_attention_seq2seq,
+    embedding_rnn_seq2seq,
+    embedding_tied_rnn_seq2seq,
+    one2many_rnn_seq2seq,
+    tied_rnn_seq2seq,
+)
+from legacy_seq2seq.template import Template, TF1CheckpointMismatchError, get_variable
+
+__all__ = [
+    "rnn_cell",
+    "static_rnn",
+    "rnn_decoder",
+    "basic_rnn_seq2seq",
+    "tied_rnn_seq2seq",
+    "embedding_rnn_decoder",
+    "embedding_rnn_seq2seq",
+    "embedding_tied_rnn_seq2seq",
+    "attention_decoder",
+    "embedding_attention_decoder",
+    "embedding_attention_seq2seq",
+    "one2many_rnn_seq2seq",
+    "sequence_loss_by_example",
+    "sequence_loss",
+    "model_with_buckets",
+    "attention_decoder_with_weights",
+    "embedding_attention_decoder_with_weights",
+    "LegacyAttention",
+    "Linear",
+    "linear",
+    "Template",
+    "TF1CheckpointMismatchError",
+    "get_variable",
+    "_extract_argmax_and_embed",
+]

@@ -1,0 +1,90 @@
+"""Argument checks shared by the library, with messages that name the problem."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import tensorflow as tf
+
+
+def assert_like_rnncell(arg_name: str, cell: Any) -> None:
+    """Raises TypeError unless `cell` behaves like an RNN cell.
+
+    A cell needs `output_size`, `state_size`, `zero_state` (or `get_initial_state`)
+    and must be callable as `cell(inputs, state)`.
+    """
+    problems = []
+    if not hasattr(cell, "output_size"):
+        problems.append("it has no 'output_size' property")
+    if not hasattr(cell, "state_size"):
+        problems.append("it has no 'state_size' property")
+    if not (hasattr(cell, "zero_state") or hasattr(cell, "get_initial_state")):
+        problems.append("it has no 'zero_state' or 'get_initial_state' method")
+    if not callable(cell):
+        problems.append("it is not callable")
+    if problems:
+        raise TypeError(
+            f"The argument '{arg_name}' ({cell!r}) is not an RNN cell: " + ", ".join(problems) + "."
+        )
+
+
+def assert_nonempty(arg_name: str, values: Sequence[Any], what: str) -> None:
+    """Raises ValueError if the Python list `values` is empty."""
+    if values is None or len(values) == 0:
+        raise ValueError(f"Must provide at least 1 input to {what}: '{arg_name}' is empty.")
+
+
+def check_output_projection(
+    output_projection: tuple[Any, Any] | None,
+    num_symbols: int,
+    dtype: tf.DType | None,
+    input_size: int | None = None,
+) -> tuple[tf.Tensor, tf.Tensor] | None:
+    """Converts an `(W, B)` output projection to tensors and checks their shapes.
+
+    Args:
+      output_projection: None or a pair `(W, B)`, W of shape
+        `[output_size, num_symbols]` and B of shape `[num_symbols]`.
+      num_symbols: the number of output symbols.
+      dtype: dtype to convert to (None: keep the given dtype).
+      input_size: the output size of the cell feeding the projection, if known.
+
+    Returns:
+      None, or the pair as tensors of `dtype`.
+
+    Raises:
+      ValueError: if W or B has the wrong shape.
+    """
+    if output_projection is None:
+        return None
+    if len(output_projection) != 2:
+        raise ValueError(
+            "output_projection must be a pair (W, B), got "
+            f"{len(output_projection)} elements."
+        )
+    weights = tf.convert_to_tensor(output_projection[0], dtype=dtype)
+    biases = tf.convert_to_tensor(output_projection[1], dtype=dtype)
+    expected_w = tf.TensorShape([input_size, num_symbols])
+    if not weights.shape.is_compatible_with(expected_w):
+        raise ValueError(
+            f"output_projection[0] (W) must have shape [output_size, num_symbols] = "
+            f"[{input_size if input_size is not None else '?'}, {num_symbols}], "
+            f"got {weights.shape.as_list()}."
+        )
+    if not biases.shape.is_compatible_with([num_symbols]):
+        raise ValueError(
+            f"output_projection[1] (B) must have shape [num_symbols] = [{num_symbols}], "
+            f"got {biases.shape.as_list()}."
+        )
+    return weights, biases
+
+
+def static_dim(tensor: tf.Tensor, axis: int, what: str) -> int:
+    """Returns a statically known dimension of `tensor` or raises ValueError."""
+    value = tensor.shape[axis] if tensor.shape.rank is not None else None
+    if value is None:
+        raise ValueError(
+            f"Dimension {axis} of {what} must be known statically, got shape {tensor.shape}."
+        )
+    return int(value)

@@ -1,0 +1,371 @@
+"""Decoders: plain, embedding, attention and embedding-attention RNN decoders.
+
+All take Python lists of time steps (`[batch, input_size]` floats or `[batch]` int
+ids) and return `(outputs, state)`: a list of `[batch, output_size]` tensors and
+the final state, with TF 1.15's default scopes ("rnn_decoder", "attention_decoder",
+"embedding_rnn_decoder", "embedding_attention_decoder").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import tensorflow as tf
+
+from legacy_seq2seq._checks import assert_like_rnncell, assert_nonempty, check_output_projection
+from legacy_seq2seq.attention import LegacyAttention
+from legacy_seq2seq.linear import Linear
+from legacy_seq2seq.template import get_variable
+
+__all__ = [
+    "rnn_decoder",
+    "attention_decoder",
+    "embedding_rnn_decoder",
+    "embedding_attention_decoder",
+    "attention_decoder_with_weights",
+    "_extract_argmax_and_embed",
+]
+
+_vs = tf.compat.v1
+
+LoopFunction = Callable[[tf.Tensor, int], tf.Tensor]
+
+
+def _extract_argmax_and_embed(
+    embedding: tf.Tensor,
+    output_projection: tuple[tf.Tensor, tf.Tensor] | None = None,
+    update_embedding: bool = True,
+) -> LoopFunction:
+    """A loop function feeding back the embedding of the previous step's argmax.
+
+    Args:
+      embedding: `[num_symbols, embedding_size]`.
+      output_projection: None or `(W [output_size, num_symbols], B [num_symbols])`
+        applied to the previous output before the argmax.
+      update_embedding: if False, no gradient flows into `embedding` through the
+        fed-back symbols.
+
+    Returns:
+      `loop_function(prev [batch, output_size], i) -> [batch, embedding_size]`.
+    """
+
+    def loop_function(prev: tf.Tensor, _: int) -> tf.Tensor:
+        if output_projection is not None:
+            prev = tf.compat.v1.nn.xw_plus_b(prev, output_projection[0], output_projection[1])
+        symbols = tf.argmax(prev, 1)
+        embedded = tf.nn.embedding_lookup(embedding, symbols)
+        return embedded if update_embedding else tf.stop_gradient(embedded)
+
+    return loop_function
+
+
+def rnn_decoder(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    cell: Any,
+    loop_function: LoopFunction | None = None,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """RNN decoder: runs `cell` from `initial_state` over the decoder inputs.
+
+    Args:
+      decoder_inputs: list of T tensors `[batch, input_size]`.
+      initial_state: the cell's starting state (structure of `cell.state_size`).
+      cell: an RNN cell.
+      loop_function: if given, step i > 0 takes `loop_function(prev_output, i)`
+        (in scope "loop_function") instead of `decoder_inputs[i]`; only the first
+        decoder input is used.
+      scope: variable scope, default "rnn_decoder".
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, cell.output_size]` and the final state.
+
+    Raises:
+      ValueError: no decoder inputs. TypeError: `cell` is not a cell.
+    """
+    assert_nonempty("decoder_inputs", decoder_inputs, "rnn decoder")
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "rnn_decoder"):
+        state = initial_state
+        outputs = []
+        prev = None
+        for i, inp in enumerate(decoder_inputs):
+            if loop_function is not None and prev is not None:
+                with _vs.variable_scope("loop_function", reuse=True):
+                    inp = loop_function(prev, i)
+            if i > 0:
+                _vs.get_variable_scope().reuse_variables()
+            output, state = cell(inp, state)
+            outputs.append(output)
+            if loop_function is not None:
+                prev = output
+    return outputs, state
+
+
+def attention_decoder_with_weights(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    attention_states: tf.Tensor,
+    cell: Any,
+    output_size: int | None = None,
+    num_heads: int = 1,
+    loop_function: LoopFunction | None = None,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+) -> tuple[list[tf.Tensor], Any, list[list[tf.Tensor]]]:
+    """`attention_decoder` that also returns the attention weights of every step.
+
+    Same arguments and variables as `attention_decoder`.
+
+    Returns:
+      `(outputs, state, attention_weights)`: as `attention_decoder`, plus for each
+      decoder step a list (one per head) of `[batch, attn_length]` weights that sum
+      to 1 over the attention length (the weights used for that step's output).
+    """
+    assert_nonempty("decoder_inputs", decoder_inputs, "attention decoder")
+    assert_like_rnncell("cell", cell)
+    if num_heads < 1:
+        raise ValueError(
+            f"num_heads must be at least 1 (got {num_heads}); with no heads, use a "
+            "non-attention decoder.")
+    if attention_states.shape.rank != 3 or attention_states.shape[2] is None:
+        raise ValueError(f"Shape[2] of attention_states must be known: {attention_states.shape}")
+    if output_size is None:
+        output_size = cell.output_size
+
+    with _vs.variable_scope(scope or "attention_decoder", dtype=dtype) as varscope:
+        dtype = varscope.dtype
+        first = decoder_inputs[0]
+        batch_size = first.shape[0] if first.shape.rank and first.shape[0] is not None \
+            else tf.shape(first)[0]
+        attention = LegacyAttention(attention_states, num_heads, dtype)
+        state = initial_state
+        outputs, all_weights = [], []
+        prev = None
+        reads = attention.zero_reads(batch_size)
+        weights = None
+        if initial_state_attention:
+            reads, weights = attention(initial_state)
+        for i, inp in enumerate(decoder_inputs):
+            if i > 0:
+                _vs.get_variable_scope().reuse_variables()
+            if loop_function is not None and prev is not None:
+                with _vs.variable_scope("loop_function", reuse=True):
+                    inp = loop_function(prev, i)
+            if inp.shape.rank != 2 or inp.shape[1] is None:
+                raise ValueError(f"Could not infer input size from input: {inp} "
+                                 f"(shape {inp.shape})")
+            input_size = int(inp.shape[1])
+            step_inputs = [tf.cast(e, dtype) for e in [inp] + reads]
+            x = Linear(step_inputs, input_size, True)(step_inputs)
+            cell_output, state = cell(x, state)
+            if i == 0 and initial_state_attention:
+                with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
+                    reads, weights = attention(state)
+            else:
+                reads, weights = attention(state)
+            with _vs.variable_scope("AttnOutputProjection"):
+                projection_inputs = [tf.cast(cell_output, dtype)] + reads
+                output = Linear(projection_inputs, output_size, True)(projection_inputs)
+            if loop_function is not None:
+                prev = output
+            outputs.append(output)
+            all_weights.append(weights)
+    return outputs, state, all_weights
+
+
+def attention_decoder(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    attention_states: tf.Tensor,
+    cell: Any,
+    output_size: int | None = None,
+    num_heads: int = 1,
+    loop_function: LoopFunction | None = None,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+) -> tuple[list[tf.Tensor], Any]:
+    """RNN decoder with additive attention over `attention_states` (Bahdanau style).
+
+    At step i the input is `Linear([input_i] + previous reads)` (scope
+    "attention_decoder"), the cell runs on it, the attention reads the new state,
+    and the output is `Linear([cell_output] + reads)` (scope "AttnOutputProjection").
+
+    Args:
+      decoder_inputs: list of T tensors `[batch, input_size]`.
+      initial_state: `[batch, cell.state_size]` (or the cell's state structure).
+      attention_states: `[batch, attn_length, attn_size]`; attn_size must be static.
+      cell: an RNN cell.
+      output_size: size of the outputs (default `cell.output_size`).
+      num_heads: number of attention heads reading the states (>= 1).
+      loop_function: as in `rnn_decoder`.
+      dtype: dtype of the variables (default: the scope's, float32).
+      scope: variable scope, default "attention_decoder".
+      initial_state_attention: if True, the first step's previous reads come from
+        attending with `initial_state` (e.g. to resume decoding); else zeros.
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, output_size]` and the final state.
+
+    Raises:
+      ValueError: no decoder inputs, `num_heads` < 1, unknown `attn_size` or
+        unknown input size.
+      TypeError: `cell` is not a cell.
+    """
+    outputs, state, _ = attention_decoder_with_weights(
+        decoder_inputs, initial_state, attention_states, cell, output_size=output_size,
+        num_heads=num_heads, loop_function=loop_function, dtype=dtype, scope=scope,
+        initial_state_attention=initial_state_attention)
+    return outputs, state
+
+
+def _embedding_and_loop(
+    num_symbols: int,
+    embedding_size: int,
+    output_projection: tuple[tf.Tensor, tf.Tensor] | None,
+    feed_previous: bool,
+    update_embedding_for_previous: bool,
+) -> tuple[tf.Variable, LoopFunction | None]:
+    embedding = get_variable("embedding", [num_symbols, embedding_size])
+    loop_function = (
+        _extract_argmax_and_embed(embedding, output_projection, update_embedding_for_previous)
+        if feed_previous else None)
+    return embedding, loop_function
+
+
+def embedding_rnn_decoder(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    cell: Any,
+    num_symbols: int,
+    embedding_size: int,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: bool = False,
+    update_embedding_for_previous: bool = True,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """RNN decoder over embedded symbols (variable `embedding [num_symbols, embedding_size]`).
+
+    Args:
+      decoder_inputs: list of T int tensors `[batch]` (symbol ids).
+      initial_state: the cell's starting state.
+      cell: an RNN cell.
+      num_symbols: number of symbols (rows of the embedding).
+      embedding_size: size of the embedding vectors.
+      output_projection: None or `(W [output_size, num_symbols], B [num_symbols])`;
+        used only to pick fed-back symbols (outputs are not projected).
+      feed_previous: Python bool; if True, step i > 0 embeds the argmax of the
+        previous output instead of `decoder_inputs[i]` (greedy decoding).
+      update_embedding_for_previous: if False, fed-back embeddings get no gradient.
+      scope: variable scope, default "embedding_rnn_decoder".
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, cell.output_size]` and the final state.
+
+    Raises:
+      ValueError: `output_projection` has the wrong shape, or no decoder inputs.
+    """
+    assert_nonempty("decoder_inputs", decoder_inputs, "embedding rnn decoder")
+    with _vs.variable_scope(scope or "embedding_rnn_decoder") as varscope:
+        output_projection = check_output_projection(
+            output_projection, num_symbols, varscope.dtype, _output_size_or_none(cell))
+        embedding, loop_function = _embedding_and_loop(
+            num_symbols, embedding_size, output_projection, feed_previous,
+            update_embedding_for_previous)
+        embedded = [tf.nn.embedding_lookup(embedding, i) for i in decoder_inputs]
+        return rnn_decoder(embedded, initial_state, cell, loop_function=loop_function)
+
+
+def embedding_attention_decoder(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    attention_states: tf.Tensor,
+    cell: Any,
+    num_symbols: int,
+    embedding_size: int,
+    num_heads: int = 1,
+    output_size: int | None = None,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: bool = False,
+    update_embedding_for_previous: bool = True,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+) -> tuple[list[tf.Tensor], Any]:
+    """Attention decoder over embedded symbols (variable `embedding`).
+
+    Args:
+      decoder_inputs: list of T int tensors `[batch]` (symbol ids).
+      initial_state: the cell's starting state.
+      attention_states: `[batch, attn_length, attn_size]`.
+      cell: an RNN cell.
+      num_symbols: number of symbols (rows of the embedding).
+      embedding_size: size of the embedding vectors.
+      num_heads: number of attention heads.
+      output_size: size of the outputs (default `cell.output_size`).
+      output_projection: None or `(W [output_size, num_symbols], B [num_symbols])`,
+        used to pick fed-back symbols.
+      feed_previous: Python bool; True feeds back the previous output's argmax.
+      update_embedding_for_previous: if False, fed-back embeddings get no gradient.
+      dtype: dtype of the variables (default float32).
+      scope: variable scope, default "embedding_attention_decoder".
+      initial_state_attention: see `attention_decoder`.
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, output_size]` and the final state.
+
+    Raises:
+      ValueError: `output_projection` has the wrong shape, or as `attention_decoder`.
+    """
+    outputs, state, _ = embedding_attention_decoder_with_weights(
+        decoder_inputs, initial_state, attention_states, cell, num_symbols, embedding_size,
+        num_heads=num_heads, output_size=output_size, output_projection=output_projection,
+        feed_previous=feed_previous,
+        update_embedding_for_previous=update_embedding_for_previous, dtype=dtype,
+        scope=scope, initial_state_attention=initial_state_attention)
+    return outputs, state
+
+
+def embedding_attention_decoder_with_weights(
+    decoder_inputs: Sequence[tf.Tensor],
+    initial_state: Any,
+    attention_states: tf.Tensor,
+    cell: Any,
+    num_symbols: int,
+    embedding_size: int,
+    num_heads: int = 1,
+    output_size: int | None = None,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: bool = False,
+    update_embedding_for_previous: bool = True,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+) -> tuple[list[tf.Tensor], Any, list[list[tf.Tensor]]]:
+    """`embedding_attention_decoder` that also returns the attention weights.
+
+    Returns:
+      `(outputs, state, attention_weights)`, see `attention_decoder_with_weights`.
+    """
+    assert_nonempty("decoder_inputs", decoder_inputs, "embedding attention decoder")
+    if output_size is None:
+        output_size = cell.output_size
+    output_projection = check_output_projection(
+        output_projection, num_symbols, dtype, output_size)
+    with _vs.variable_scope(scope or "embedding_attention_decoder", dtype=dtype):
+        embedding, loop_function = _embedding_and_loop(
+            num_symbols, embedding_size, output_projection, feed_previous,
+            update_embedding_for_previous)
+        embedded = [tf.nn.embedding_lookup(embedding, i) for i in decoder_inputs]
+        return attention_decoder_with_weights(
+            embedded, initial_state, attention_states, cell, output_size=output_size,
+            num_heads=num_heads, loop_function=loop_function,
+            initial_state_attention=initial_state_attention)
+
+
+def _output_size_or_none(cell: Any) -> int | None:
+    size = getattr(cell, "output_size", None)
+    return size if isinstance(size, int) else None

@@ -1,0 +1,376 @@
+"""Sequence-to-sequence model builders: an encoder RNN feeding a decoder.
+
+Each builder keeps TF 1.15's signature, default scope and variable layout. The
+encoder runs on `copy.deepcopy(cell)` where the original did so, so one cell
+object can be passed to every bucket of a model.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import tensorflow as tf
+
+from legacy_seq2seq import rnn_cell
+from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection
+from legacy_seq2seq.decoders import (
+    _extract_argmax_and_embed,
+    embedding_attention_decoder,
+    embedding_rnn_decoder,
+    rnn_decoder,
+)
+from legacy_seq2seq.rnn import static_rnn
+from legacy_seq2seq.template import get_variable
+
+__all__ = [
+    "basic_rnn_seq2seq",
+    "tied_rnn_seq2seq",
+    "embedding_rnn_seq2seq",
+    "embedding_tied_rnn_seq2seq",
+    "embedding_attention_seq2seq",
+    "one2many_rnn_seq2seq",
+]
+
+_vs = tf.compat.v1
+
+FeedPrevious = Any  # a Python bool or a scalar tf.bool tensor
+
+
+def _decode_with_feed_previous(
+    feed_previous: FeedPrevious,
+    decode: Callable[[bool, bool], tuple[list[tf.Tensor], Any]],
+    num_outputs: int,
+    state_structure: Any,
+) -> tuple[list[tf.Tensor], Any]:
+    """Runs `decode(feed_previous_bool, in_cond)` for a bool, or both under `tf.cond`.
+
+    With a tensor, the feed-previous branch is built first and creates the
+    variables; the other branch reuses them (as TF 1.15 does).
+
+    Args:
+      feed_previous: Python bool or scalar bool tensor.
+      decode: builds the decoder; returns `(outputs, state)`.
+      num_outputs: number of decoder steps.
+      state_structure: a nested structure like the decoder's final state.
+
+    Returns:
+      `(outputs, state)`.
+    """
+    if isinstance(feed_previous, bool):
+        return decode(feed_previous, False)
+
+    def branch(flag: bool) -> list[tf.Tensor]:
+        with _vs.variable_scope(_vs.get_variable_scope(), reuse=None if flag else True):
+            outputs, state = decode(flag, True)
+            return list(outputs) + tf.nest.flatten(state)
+
+    result = tf.cond(tf.convert_to_tensor(feed_previous, tf.bool),
+                     lambda: branch(True), lambda: branch(False))
+    outputs, state_list = list(result[:num_outputs]), list(result[num_outputs:])
+    if tf.nest.is_nested(state_structure):
+        return outputs, tf.nest.pack_sequence_as(state_structure, state_list)
+    return outputs, state_list[0]
+
+
+def basic_rnn_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    dtype: tf.DType = tf.float32,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """Encodes with a copy of `cell`, decodes with `cell` from the encoder's final state.
+
+    Args:
+      encoder_inputs: list of tensors `[batch, input_size]`.
+      decoder_inputs: list of tensors `[batch, input_size]`.
+      cell: an RNN cell (its deep copy is the encoder).
+      dtype: dtype of the encoder's initial state.
+      scope: variable scope, default "basic_rnn_seq2seq".
+
+    Returns:
+      `(outputs, state)`: decoder outputs `[batch, cell.output_size]` and final state.
+    """
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "basic_rnn_seq2seq"):
+        _, encoder_state = static_rnn(copy.deepcopy(cell), encoder_inputs, dtype=dtype)
+        return rnn_decoder(decoder_inputs, encoder_state, cell)
+
+
+def tied_rnn_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    loop_function: Callable[[tf.Tensor, int], tf.Tensor] | None = None,
+    dtype: tf.DType = tf.float32,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """Encoder and decoder share `cell` and its variables.
+
+    Variables live under "combined_tied_rnn_seq2seq/<scope or 'tied_rnn_seq2seq'>".
+
+    Args:
+      encoder_inputs, decoder_inputs: lists of tensors `[batch, input_size]`.
+      cell: the shared RNN cell.
+      loop_function: as in `rnn_decoder`.
+      dtype: dtype of the encoder's initial state.
+      scope: inner variable scope, default "tied_rnn_seq2seq".
+
+    Returns:
+      `(outputs, state)`: decoder outputs `[batch, cell.output_size]` and final state.
+    """
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope("combined_tied_rnn_seq2seq"):
+        scope = scope or "tied_rnn_seq2seq"
+        _, encoder_state = static_rnn(cell, encoder_inputs, dtype=dtype, scope=scope)
+        _vs.get_variable_scope().reuse_variables()
+        return rnn_decoder(decoder_inputs, encoder_state, cell, loop_function=loop_function,
+                           scope=scope)
+
+
+def embedding_rnn_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    num_encoder_symbols: int,
+    num_decoder_symbols: int,
+    embedding_size: int,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: FeedPrevious = False,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """Embedding RNN encoder-decoder (no attention).
+
+    The encoder is `EmbeddingWrapper(copy of cell)`; without `output_projection`
+    the decoder cell is `OutputProjectionWrapper(cell, num_decoder_symbols)`.
+
+    Args:
+      encoder_inputs: list of int tensors `[batch]`.
+      decoder_inputs: list of int tensors `[batch]`.
+      cell: an RNN cell.
+      num_encoder_symbols, num_decoder_symbols: vocabulary sizes.
+      embedding_size: size of the embeddings.
+      output_projection: None or `(W [output_size, num_decoder_symbols], B)`.
+      feed_previous: Python bool or scalar bool tensor (greedy feedback).
+      dtype: dtype of the variables and state (default float32).
+      scope: variable scope, default "embedding_rnn_seq2seq".
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, num_decoder_symbols]` (or
+      `[batch, cell.output_size]` with an output projection) and the final state.
+    """
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "embedding_rnn_seq2seq") as varscope:
+        if dtype is not None:
+            varscope.set_dtype(dtype)
+        else:
+            dtype = varscope.dtype
+        encoder_cell = rnn_cell.EmbeddingWrapper(
+            copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
+            embedding_size=embedding_size)
+        _, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
+        if output_projection is None:
+            cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
+
+        def decode(feed: bool, in_cond: bool) -> tuple[list[tf.Tensor], Any]:
+            return embedding_rnn_decoder(
+                decoder_inputs, encoder_state, cell, num_decoder_symbols, embedding_size,
+                output_projection=output_projection, feed_previous=feed,
+                update_embedding_for_previous=not in_cond)
+
+        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
+                                          encoder_state)
+
+
+def embedding_tied_rnn_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    num_symbols: int,
+    embedding_size: int,
+    num_decoder_symbols: int | None = None,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: FeedPrevious = False,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+) -> tuple[list[tf.Tensor], Any]:
+    """Embedding encoder-decoder sharing one embedding and one cell.
+
+    Args:
+      encoder_inputs, decoder_inputs: lists of int tensors `[batch]`.
+      cell: the shared RNN cell.
+      num_symbols: number of symbols (rows of the shared embedding).
+      embedding_size: size of the embeddings.
+      num_decoder_symbols: output vocabulary size (default `num_symbols`).
+      output_projection: None or `(W [output_size, num_symbols], B [num_symbols])`.
+      feed_previous: Python bool or scalar bool tensor.
+      dtype: dtype of the variables (default float32).
+      scope: variable scope, default "embedding_tied_rnn_seq2seq".
+
+    Returns:
+      `(outputs, state)`: T decoder outputs and the final state.
+
+    Raises:
+      ValueError: `output_projection` has the wrong shape.
+    """
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "embedding_tied_rnn_seq2seq", dtype=dtype) as varscope:
+        dtype = varscope.dtype
+        output_projection = check_output_projection(output_projection, num_symbols, dtype)
+        embedding = get_variable("embedding", [num_symbols, embedding_size], dtype=dtype)
+        embedded_encoder = [tf.nn.embedding_lookup(embedding, x) for x in encoder_inputs]
+        embedded_decoder = [tf.nn.embedding_lookup(embedding, x) for x in decoder_inputs]
+        output_symbols = num_decoder_symbols if num_decoder_symbols is not None else num_symbols
+        if output_projection is None:
+            cell = rnn_cell.OutputProjectionWrapper(cell, output_symbols)
+
+        def decode(feed: bool, in_cond: bool) -> tuple[list[tf.Tensor], Any]:
+            loop_function = (_extract_argmax_and_embed(embedding, output_projection, not in_cond)
+                             if feed else None)
+            return tied_rnn_seq2seq(embedded_encoder, embedded_decoder, cell,
+                                    loop_function=loop_function, dtype=dtype)
+
+        state_structure = cell.state_size
+        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
+                                          state_structure)
+
+
+def embedding_attention_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    num_encoder_symbols: int,
+    num_decoder_symbols: int,
+    embedding_size: int,
+    num_heads: int = 1,
+    output_projection: tuple[Any, Any] | None = None,
+    feed_previous: FeedPrevious = False,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+) -> tuple[list[tf.Tensor], Any]:
+    """Embedding encoder and attention decoder: the model of the translate demo.
+
+    The encoder is `EmbeddingWrapper(copy of cell)` (scope ".../rnn"); its outputs
+    `[batch, T_enc, cell.output_size]` are the attention states; the decoder is an
+    `embedding_attention_decoder` with `cell`, wrapped in an
+    `OutputProjectionWrapper(cell, num_decoder_symbols)` if no output projection.
+
+    Args:
+      encoder_inputs: list of int tensors `[batch]`.
+      decoder_inputs: list of int tensors `[batch]`.
+      cell: an RNN cell.
+      num_encoder_symbols, num_decoder_symbols: vocabulary sizes.
+      embedding_size: size of the embeddings.
+      num_heads: number of attention heads.
+      output_projection: None or `(W [cell.output_size, num_decoder_symbols], B)`;
+        then outputs are `[batch, cell.output_size]`.
+      feed_previous: Python bool or scalar bool tensor (greedy feedback).
+      dtype: dtype of the variables and state (default float32).
+      scope: variable scope, default "embedding_attention_seq2seq".
+      initial_state_attention: see `attention_decoder`.
+
+    Returns:
+      `(outputs, state)`: T tensors `[batch, num_decoder_symbols]` (or
+      `[batch, cell.output_size]` with an output projection) and the final state.
+    """
+    assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
+        dtype = varscope.dtype
+        encoder_cell = rnn_cell.EmbeddingWrapper(
+            copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
+            embedding_size=embedding_size)
+        encoder_outputs, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
+        attention_states = tf.stack(encoder_outputs, axis=1)
+        output_size = None
+        if output_projection is None:
+            cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
+            output_size = num_decoder_symbols
+
+        def decode(feed: bool, in_cond: bool) -> tuple[list[tf.Tensor], Any]:
+            return embedding_attention_decoder(
+                decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
+                embedding_size, num_heads=num_heads, output_size=output_size,
+                output_projection=output_projection, feed_previous=feed,
+                update_embedding_for_previous=not in_cond,
+                initial_state_attention=initial_state_attention)
+
+        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
+                                          encoder_state)
+
+
+def one2many_rnn_seq2seq(
+    encoder_inputs: Sequence[tf.Tensor],
+    decoder_inputs_dict: Mapping[Any, Sequence[tf.Tensor]],
+    enc_cell: Any,
+    dec_cells_dict: Mapping[Any, Any],
+    num_encoder_symbols: int,
+    num_decoder_symbols_dict: Mapping[Any, int],
+    embedding_size: int,
+    feed_previous: FeedPrevious = False,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+) -> tuple[dict[Any, list[tf.Tensor]], dict[Any, Any]]:
+    """One embedding encoder, several embedding decoders (multi-task).
+
+    Decoder `name` lives in scope "one2many_decoder_<name>" with its own cell
+    wrapped in `OutputProjectionWrapper(cell, num_decoder_symbols_dict[name])`.
+
+    Args:
+      encoder_inputs: list of int tensors `[batch]`.
+      decoder_inputs_dict: name -> list of int tensors `[batch]`.
+      enc_cell: the encoder's cell.
+      dec_cells_dict: name -> decoder cell (same keys as `decoder_inputs_dict`).
+      num_encoder_symbols: encoder vocabulary size.
+      num_decoder_symbols_dict: name -> decoder vocabulary size.
+      embedding_size: size of the embeddings.
+      feed_previous: Python bool or scalar bool tensor.
+      dtype: dtype of the variables (default float32).
+      scope: variable scope, default "one2many_rnn_seq2seq".
+
+    Returns:
+      `(outputs_dict, state_dict)`: name -> list of `[batch, num_decoder_symbols]`
+      outputs, name -> final state.
+
+    Raises:
+      TypeError: a cell is not an RNN cell.
+      ValueError: the decoder dicts have different keys.
+    """
+    if not isinstance(enc_cell, rnn_cell.RNNCell):
+        raise TypeError(f"enc_cell is not an RNNCell: {type(enc_cell)}")
+    if set(dec_cells_dict) != set(decoder_inputs_dict):
+        raise ValueError(
+            "keys of dec_cells_dict != keys of decoder_inputs_dict: "
+            f"{sorted(map(str, dec_cells_dict))} vs {sorted(map(str, decoder_inputs_dict))}")
+    for dec_cell in dec_cells_dict.values():
+        if not isinstance(dec_cell, rnn_cell.RNNCell):
+            raise TypeError(f"dec_cell is not an RNNCell: {type(dec_cell)}")
+
+    outputs_dict: dict[Any, list[tf.Tensor]] = {}
+    state_dict: dict[Any, Any] = {}
+    with _vs.variable_scope(scope or "one2many_rnn_seq2seq", dtype=dtype) as varscope:
+        dtype = varscope.dtype
+        encoder_cell = rnn_cell.EmbeddingWrapper(
+            enc_cell, embedding_classes=num_encoder_symbols, embedding_size=embedding_size)
+        _, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
+        for name, decoder_inputs in decoder_inputs_dict.items():
+            num_decoder_symbols = num_decoder_symbols_dict[name]
+            with _vs.variable_scope(f"one2many_decoder_{name}"):
+                dec_cell = rnn_cell.OutputProjectionWrapper(dec_cells_dict[name],
+                                                            num_decoder_symbols)
+
+                def decode(feed: bool, _in_cond: bool, dec_cell=dec_cell,
+                           decoder_inputs=decoder_inputs,
+                           num_decoder_symbols=num_decoder_symbols):
+                    return embedding_rnn_decoder(
+                        decoder_inputs, encoder_state, dec_cell, num_decoder_symbols,
+                        embedding_size, feed_previous=feed)
+
+                outputs, state = _decode_with_feed_previous(
+                    feed_previous, decode, len(decoder_inputs), encoder_state)
+            outputs_dict[name] = outputs
+            state_dict[name] = state
+    return outputs_dict, state_dict

@@ -1,0 +1,243 @@
+"""Variable ownership: TF 1.x variable scopes in a TF 2 program.
+
+The library creates every variable with `tf.compat.v1.get_variable` inside
+`tf.compat.v1.variable_scope`s laid out exactly as TensorFlow 1.15 laid them out,
+so the variables get the TF 1.15 names. What owns them depends on how it runs:
+
+* In a `tf.compat.v1` graph, the graph's variable store owns them, as in TF 1.x.
+* In TF 2 eager code and in `tf.function`, there is no such store; a `Template`
+  owns them. It is a `tf.Module` that wraps a function, creates its variables on
+  the first call and hands the same objects back on every later call or retrace.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import tensorflow as tf
+
+__all__ = ["Template", "get_variable", "TF1CheckpointMismatchError"]
+
+_vs = tf.compat.v1
+
+_local = threading.local()
+
+
+def _active_templates() -> list[Template]:
+    stack = getattr(_local, "templates", None)
+    if stack is None:
+        stack = _local.templates = []
+    return stack
+
+
+def get_variable(
+    name: str,
+    shape: Iterable[int] | None = None,
+    dtype: tf.DType | None = None,
+    initializer: Any = None,
+    trainable: bool | None = None,
+) -> tf.Variable:
+    """Gets or creates a variable in the current `tf.compat.v1` variable scope.
+
+    This is the one entry point through which the library makes variables. It is
+    `tf.compat.v1.get_variable` plus a guard: outside a `tf.compat.v1` graph, TF 2
+    would make a fresh, unshared variable on every call, so we refuse unless a
+    `Template` is there to own the variables.
+
+    Args:
+      name: the name relative to the current variable scope, e.g. "gates/kernel".
+      shape: the variable's shape.
+      dtype: the variable's dtype (default: the scope's dtype, float32).
+      initializer: initializer for a new variable (default: the scope's, else
+        glorot uniform as in TF 1.x).
+      trainable: whether the variable is trained (default True).
+
+    Returns:
+      The `tf.Variable` named `<scope>/<name>`.
+
+    Raises:
+      RuntimeError: when called eagerly (or inside a `tf.function`) outside a
+        `Template`.
+    """
+    if tf.compat.v1.executing_eagerly_outside_functions() and not _active_templates():
+        raise RuntimeError(
+            f"legacy_seq2seq tried to create the variable '{name}' outside a "
+            "legacy_seq2seq.Template. In TF 2 eager code (and in tf.function) wrap the "
+            "function that builds the model: `model = legacy_seq2seq.Template(fn)` and call "
+            "`model(...)`; the Template creates the variables once and reuses them. In a "
+            "tf.compat.v1 graph (`with tf.Graph().as_default():`) no Template is needed."
+        )
+    return _vs.get_variable(
+        name, shape=shape, dtype=dtype, initializer=initializer, trainable=trainable
+    )
+
+
+class TF1CheckpointMismatchError(ValueError):
+    """A TF 1.x checkpoint does not fit the variables of a `Template`."""
+
+
+class Template(tf.Module):
+    """Owns the TF 1.x-style variables of a function in TF 2 eager code and `tf.function`.
+
+    `Template(fn)(*args, **kwargs)` calls `fn(*args, **kwargs)` inside the current
+    variable scope. Every variable requested with `tf.compat.v1.get_variable` during
+    the call (by this library or by `fn`'s own code) is created on first request
+    with its TF 1.x name (`v.name == "<scope>/<name>:0"`; no prefix is added) and
+    returned again on every later request: later calls, other buckets and
+    `tf.function` retraces share the variables.
+
+    Example:
+        def fn(encoder_inputs, decoder_inputs):
+            cell = legacy_seq2seq.rnn_cell.GRUCell(128)
+            return legacy_seq2seq.embedding_attention_seq2seq(
+                encoder_inputs, decoder_inputs, cell, 1000, 1000, 64)
+        model = legacy_seq2seq.Template(fn)
+        outputs, state = model(enc, dec)           # eager: creates the variables
+        model.load_tf1_checkpoint("train/translate.ckpt-1000")
+        step = tf.function(model)                  # graph: reuses them
+
+    Args:
+      fn: the function to wrap; any function built from this library.
+      name: the module's name (used by `tf.Module`, never in variable names).
+    """
+
+    def __init__(self, fn: Callable[..., Any], name: str = "template"):
+        super().__init__(name=name)
+        self._fn = fn
+        # Keys are TF 1.x names without ":0"; tf.Module tracks the values, so
+        # `variables`, `trainable_variables` and `tf.train.Checkpoint` see them.
+        self._owned: dict[str, tf.Variable] = {}
+
+    @property
+    def variables_by_name(self) -> dict[str, tf.Variable]:
+        """A dict from TF 1.x variable name (without ":0") to variable, in creation order."""
+        return dict(self._owned)
+
+    @property
+    def built(self) -> bool:
+        """True once a call has created at least one variable."""
+        return bool(self._owned)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stack = _active_templates()
+        stack.append(self)
+        try:
+            # Re-entering the current scope by object adds no name and restores the
+            # scope-name counters on exit, so every call produces the same names.
+            with _vs.variable_scope(
+                _vs.get_variable_scope(),
+                custom_getter=self._getter,
+                auxiliary_name_scope=False,
+            ):
+                return self._fn(*args, **kwargs)
+        finally:
+            stack.pop()
+
+    def _getter(self, getter: Callable[..., tf.Variable], name: str, *args: Any, **kwargs: Any):
+        existing = self._owned.get(name)
+        if existing is None:
+            # init_scope lifts creation out of tf.function / tf.cond graphs, so the
+            # variable is created (and initialized) once, whatever traces later.
+            with tf.init_scope():
+                variable = getter(name, *args, **kwargs)
+            self._owned[name] = variable
+            return variable
+        shape = kwargs.get("shape")
+        if shape is not None and not tf.TensorShape(shape).is_compatible_with(existing.shape):
+            raise ValueError(
+                f"Variable '{name}' exists with shape {existing.shape.as_list()} but is now "
+                f"requested with shape {tf.TensorShape(shape).as_list()}: the model was called "
+                "with a different configuration than when its variables were created."
+            )
+        dtype = kwargs.get("dtype")
+        if dtype is not None and tf.as_dtype(dtype).base_dtype != existing.dtype.base_dtype:
+            raise ValueError(
+                f"Variable '{name}' exists with dtype {existing.dtype.name} but is now "
+                f"requested with dtype {tf.as_dtype(dtype).name}."
+            )
+        return existing
+
+    def load_tf1_checkpoint(
+        self,
+        path: str,
+        *,
+        allow_missing: bool = False,
+        allow_unexpected: bool = False,
+    ) -> list[str]:
+        """Assigns every variable from a TF 1.x (name-keyed) checkpoint.
+
+        Args:
+          path: a checkpoint prefix (e.g. "train/translate.ckpt-200") or a directory
+            holding a `checkpoint` state file (its latest checkpoint is used).
+          allow_missing: do not fail on variables of ours the checkpoint lacks
+            (they keep their values).
+          allow_unexpected: do not fail on checkpoint entries we have no variable for
+            (e.g. optimizer slots, the global step).
+
+        Returns:
+          The sorted names of the variables that were assigned.
+
+        Raises:
+          ValueError: the Template has not been called yet, or no checkpoint is found.
+          TF1CheckpointMismatchError (a ValueError): one error listing every missing
+            name, unexpected name, and shape or dtype mismatch.
+        """
+        if not self._owned:
+            raise ValueError(
+                "The Template has no variables yet: call it once (e.g. on a dummy batch) "
+                "so that it creates its variables, then load the checkpoint."
+            )
+        prefix = _resolve_checkpoint(path)
+        reader = tf.train.load_checkpoint(prefix)
+        shapes = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+        missing = sorted(n for n in self._owned if n not in shapes)
+        unexpected = sorted(n for n in shapes if n not in self._owned)
+        wrong = []
+        for name, var in sorted(self._owned.items()):
+            if name not in shapes:
+                continue
+            if list(shapes[name]) != var.shape.as_list():
+                wrong.append(
+                    f"  {name}: checkpoint shape {list(shapes[name])}, "
+                    f"model shape {var.shape.as_list()}"
+                )
+            elif dtypes[name].base_dtype != var.dtype.base_dtype:
+                wrong.append(
+                    f"  {name}: checkpoint dtype {dtypes[name].name}, "
+                    f"model dtype {var.dtype.name}"
+                )
+        problems = []
+        if missing and not allow_missing:
+            problems.append("missing from the checkpoint:\n" + "\n".join(f"  {n}" for n in missing))
+        if unexpected and not allow_unexpected:
+            problems.append(
+                "in the checkpoint but not in the model:\n"
+                + "\n".join(f"  {n}" for n in unexpected)
+            )
+        if wrong:
+            problems.append("shape or dtype mismatches:\n" + "\n".join(wrong))
+        if problems:
+            raise TF1CheckpointMismatchError(
+                f"Checkpoint {prefix} does not match the model's variables; "
+                + "; ".join(problems)
+            )
+        loaded = []
+        for name, var in self._owned.items():
+            if name in shapes:
+                var.assign(reader.get_tensor(name))
+                loaded.append(name)
+        return sorted(loaded)
+
+
+def _resolve_checkpoint(path: str) -> str:
+    if tf.io.gfile.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+        if prefix is None:
+            raise ValueError(f"No checkpoint found in directory {path} (no 'checkpoint' file).")
+        return prefix
+    if not tf.io.gfile.exists(path + ".index"):
+        raise ValueError(f"No checkpoint at {path} ({path}.index does not exist).")
+    return path
