@@ -38,7 +38,17 @@ from data_utils.wmt import (
     prepare_wmt_data,
 )
 
+# The underscore names belong to the original module's interface too.
 __all__ = [
+    "_DIGIT_RE",
+    "_EOS",
+    "_GO",
+    "_PAD",
+    "_START_VOCAB",
+    "_UNK",
+    "_WMT_ENFR_DEV_URL",
+    "_WMT_ENFR_TRAIN_URL",
+    "_WORD_SPLIT",
     "DownloadError",
     "EOS_ID",
     "GO_ID",
@@ -58,16 +68,3 @@ __all__ = [
     "prepare_wmt_data",
     "sentence_to_token_ids",
 ]
-
-# The underscore names are the original module's too; listed so linters see them as used.
-_ORIGINAL_PRIVATE_NAMES = (
-    _PAD,
-    _GO,
-    _EOS,
-    _UNK,
-    _START_VOCAB,
-    _WORD_SPLIT,
-    _DIGIT_RE,
-    _WMT_ENFR_TRAIN_URL,
-    _WMT_ENFR_DEV_URL,
-)

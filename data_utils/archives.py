@@ -89,22 +89,21 @@ def extract_tar(
     _io.require_file(tar_path, "tar")
     written = []
     try:
-        with tf.io.gfile.GFile(tar_path, "rb") as raw, tarfile.open(
-            fileobj=raw, mode="r:*"
-        ) as archive:
-            if members is None:
-                chosen = {info: info.name for info in archive if info.isfile()}
-            else:
-                chosen = {
-                    _regular_member(archive, tar_path, name): target
-                    for name, target in members.items()
-                }
-            for info, target in chosen.items():
-                path = os.path.join(directory, _safe_member_path(tar_path, target))
-                tf.io.gfile.makedirs(os.path.dirname(path))
-                with archive.extractfile(info) as source, _io.atomic_output(path) as sink:
-                    shutil.copyfileobj(source, sink, _COPY_BUFFER)
-                written.append(path)
+        with tf.io.gfile.GFile(tar_path, "rb") as raw:
+            with tarfile.open(fileobj=raw, mode="r:*") as archive:
+                if members is None:
+                    chosen = {info: info.name for info in archive if info.isfile()}
+                else:
+                    chosen = {
+                        _regular_member(archive, tar_path, name): target
+                        for name, target in members.items()
+                    }
+                for info, target in chosen.items():
+                    path = os.path.join(directory, _safe_member_path(tar_path, target))
+                    tf.io.gfile.makedirs(os.path.dirname(path))
+                    with archive.extractfile(info) as source, _io.atomic_output(path) as sink:
+                        shutil.copyfileobj(source, sink, _COPY_BUFFER)
+                    written.append(path)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise ValueError(f"{tar_path} is corrupt or truncated: {error}") from error
     return written

@@ -80,25 +80,31 @@ def data_to_token_ids(
     check_special_symbols(rev_vocab, vocabulary_path)
     # Looking up the ids' text directly saves formatting an int per token.
     id_text = {word: b"%d" % index for word, index in vocab.items()}
-    unknown = b"%d" % UNK_ID
     lines = 0
     with _io.atomic_output(target_path) as tokens_file:
         for block in _io.read_line_blocks(data_path):
-            if tokenizer:
-                sentences = [
-                    normalized_tokens(line, tokenizer, normalize_digits)
-                    for line in block.splitlines(keepends=True)
-                ]
-            else:
-                # As in create_vocabulary: normalise the whole block, then tokenize each line.
-                text = zero_digits(block) if normalize_digits else block
-                sentences = [_TOKEN_RE.findall(line) for line in text.splitlines()]
-            tokens_file.write(
-                b"".join(
-                    b" ".join([id_text.get(word, unknown) for word in words]) + b"\n"
-                    for words in sentences
-                )
-            )
-            new_lines = lines + len(sentences)
-            _report_progress(lines, new_lines, "tokenizing")
-            lines = new_lines
+            id_lines = _id_lines(block, id_text, tokenizer, normalize_digits)
+            tokens_file.write(b"\n".join(id_lines) + b"\n")
+            _report_progress(lines, lines + len(id_lines), "tokenizing")
+            lines += len(id_lines)
+
+
+def _id_lines(
+    block: bytes, id_text: dict[bytes, bytes], tokenizer: Tokenizer | None, normalize_digits: bool
+) -> list[bytes]:
+    """The token-id lines (without b"\\n") of a block of whole lines.
+
+    A function of its own so that each block's tokens are freed before the next block is read.
+    """
+    if tokenizer:
+        sentences = [
+            normalized_tokens(line, tokenizer, normalize_digits)
+            for line in block.splitlines(keepends=True)
+        ]
+    else:
+        # As in create_vocabulary: normalise the whole block, then tokenize each line.
+        text = zero_digits(block) if normalize_digits else block
+        sentences = [_TOKEN_RE.findall(line) for line in text.splitlines()]
+    unknown = b"%d" % UNK_ID
+    lookup = id_text.get
+    return [b" ".join([lookup(word, unknown) for word in words]) for words in sentences]

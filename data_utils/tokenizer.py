@@ -13,7 +13,7 @@ from typing import Union
 
 # The original's regular expressions, kept under their names for code that imports them.
 _WORD_SPLIT = re.compile(b"([.,!?\"':;)(])")
-_DIGIT_RE = re.compile(br"\d")
+_DIGIT_RE = re.compile(rb"\d")
 
 # One match per token: one of the punctuation bytes above, or a run of bytes that are neither
 # such punctuation nor ASCII whitespace (for bytes patterns `\s` is exactly the set that

@@ -13,6 +13,7 @@ from legacy_seq2seq import rnn_cell
 from legacy_seq2seq.attention import LegacyAttention
 from legacy_seq2seq.buckets import model_with_buckets
 from legacy_seq2seq.decoders import (
+    AttentionDecoderStep,
     _extract_argmax_and_embed,
     attention_decoder,
     attention_decoder_with_weights,
@@ -26,6 +27,7 @@ from legacy_seq2seq.loss import sequence_loss, sequence_loss_by_example
 from legacy_seq2seq.rnn import static_rnn
 from legacy_seq2seq.seq2seq import (
     basic_rnn_seq2seq,
+    embedding_attention_encoder,
     embedding_attention_seq2seq,
     embedding_rnn_seq2seq,
     embedding_tied_rnn_seq2seq,
@@ -53,6 +55,8 @@ __all__ = [
     "attention_decoder_with_weights",
     "embedding_attention_decoder_with_weights",
     "LegacyAttention",
+    "AttentionDecoderStep",
+    "embedding_attention_encoder",
     "Linear",
     "linear",
     "Template",

@@ -19,6 +19,7 @@ from legacy_seq2seq.linear import Linear
 from legacy_seq2seq.template import get_variable
 
 __all__ = [
+    "AttentionDecoderStep",
     "rnn_decoder",
     "attention_decoder",
     "embedding_rnn_decoder",
@@ -103,6 +104,62 @@ def rnn_decoder(
     return outputs, state
 
 
+class AttentionDecoderStep:
+    """One step of `attention_decoder`, reusable in loops (greedy, beam search).
+
+    Construct it inside the decoder's variable scope (e.g. "attention_decoder"):
+    it gets or creates the attention variables there and precomputes the keys.
+    A step is: `x = Linear([input] + reads)` (kernel/bias of the decoder scope),
+    `cell_output, state = cell(x, state)`, `reads = attention(state)`, and
+    `output = Linear([cell_output] + reads)` in scope "AttnOutputProjection".
+
+    Args:
+      cell: an RNN cell.
+      attention_states: `[batch, attn_length, attn_size]`.
+      output_size: size of the outputs.
+      num_heads: number of attention heads.
+      dtype: dtype of the variables and reads.
+    """
+
+    def __init__(self, cell: Any, attention_states: tf.Tensor, output_size: int,
+                 num_heads: int, dtype: tf.DType):
+        self.cell = cell
+        self.output_size = output_size
+        self.dtype = dtype
+        self.attention = LegacyAttention(attention_states, num_heads, dtype)
+        self.scope = _vs.get_variable_scope()
+
+    def __call__(
+        self, inp: tf.Tensor, state: Any, reads: list[tf.Tensor], reuse_attention: bool = False
+    ) -> tuple[tf.Tensor, Any, list[tf.Tensor], list[tf.Tensor]]:
+        """Runs one decoder step.
+
+        Args:
+          inp: `[batch, input_size]`, input_size static.
+          state: the cell's state.
+          reads: the previous step's attention reads, per head `[batch, attn_size]`.
+          reuse_attention: read the attention in reuse mode (its variables exist).
+
+        Returns:
+          `(output [batch, output_size], state, reads, weights)`; weights per head
+          `[batch, attn_length]`.
+        """
+        if inp.shape.rank != 2 or inp.shape[1] is None:
+            raise ValueError(f"Could not infer input size from input: {inp} (shape {inp.shape})")
+        step_inputs = [tf.cast(e, self.dtype) for e in [inp] + list(reads)]
+        x = Linear(step_inputs, int(inp.shape[1]), True)(step_inputs)
+        cell_output, state = self.cell(x, state)
+        if reuse_attention:
+            with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
+                reads, weights = self.attention(state)
+        else:
+            reads, weights = self.attention(state)
+        with _vs.variable_scope("AttnOutputProjection"):
+            projection_inputs = [tf.cast(cell_output, self.dtype)] + reads
+            output = Linear(projection_inputs, self.output_size, True)(projection_inputs)
+        return output, state, reads, weights
+
+
 def attention_decoder_with_weights(
     decoder_inputs: Sequence[tf.Tensor],
     initial_state: Any,
@@ -136,39 +193,25 @@ def attention_decoder_with_weights(
         output_size = cell.output_size
 
     with _vs.variable_scope(scope or "attention_decoder", dtype=dtype) as varscope:
-        dtype = varscope.dtype
+        step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
+                                    varscope.dtype)
         first = decoder_inputs[0]
         batch_size = first.shape[0] if first.shape.rank and first.shape[0] is not None \
             else tf.shape(first)[0]
-        attention = LegacyAttention(attention_states, num_heads, dtype)
         state = initial_state
         outputs, all_weights = [], []
         prev = None
-        reads = attention.zero_reads(batch_size)
-        weights = None
+        reads = step.attention.zero_reads(batch_size)
         if initial_state_attention:
-            reads, weights = attention(initial_state)
+            reads, _ = step.attention(initial_state)
         for i, inp in enumerate(decoder_inputs):
             if i > 0:
                 _vs.get_variable_scope().reuse_variables()
             if loop_function is not None and prev is not None:
                 with _vs.variable_scope("loop_function", reuse=True):
                     inp = loop_function(prev, i)
-            if inp.shape.rank != 2 or inp.shape[1] is None:
-                raise ValueError(f"Could not infer input size from input: {inp} "
-                                 f"(shape {inp.shape})")
-            input_size = int(inp.shape[1])
-            step_inputs = [tf.cast(e, dtype) for e in [inp] + reads]
-            x = Linear(step_inputs, input_size, True)(step_inputs)
-            cell_output, state = cell(x, state)
-            if i == 0 and initial_state_attention:
-                with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
-                    reads, weights = attention(state)
-            else:
-                reads, weights = attention(state)
-            with _vs.variable_scope("AttnOutputProjection"):
-                projection_inputs = [tf.cast(cell_output, dtype)] + reads
-                output = Linear(projection_inputs, output_size, True)(projection_inputs)
+            output, state, reads, weights = step(
+                inp, state, reads, reuse_attention=(i == 0 and initial_state_attention))
             if loop_function is not None:
                 prev = output
             outputs.append(output)

@@ -57,7 +57,7 @@ def linear_variables(
     bias = None
     if build_bias:
         if bias_initializer is None:
-            bias_initializer = tf.compat.v1.constant_initializer(0.0, dtype=dtype)
+            bias_initializer = tf.compat.v1.constant_initializer(0.0)
         bias = get_variable(
             prefix + "bias", [output_size], dtype=dtype, initializer=bias_initializer)
     return kernel, bias

@@ -186,6 +186,7 @@ class RNNCell(tf.Module):
 
     def _build(self, inputs: tf.Tensor) -> None:
         """Makes the cell's weights on the first call (cells without weights: nothing)."""
+        del inputs
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[Any, Any]:
         raise NotImplementedError("Abstract method")
@@ -300,7 +301,7 @@ class GRUCell(RNNCell):
         dtype = self._weight_dtype(inputs)
         gate_bias = self._bias_initializer
         if gate_bias is None:
-            gate_bias = tf.compat.v1.constant_initializer(1.0, dtype=dtype)
+            gate_bias = tf.compat.v1.constant_initializer(1.0)
         self._make_linear("gates/", depth, 2 * self._num_units, dtype,
                           self._kernel_initializer, gate_bias)
         self._make_linear("candidate/", depth, self._num_units, dtype,

@@ -30,6 +30,7 @@ __all__ = [
     "embedding_rnn_seq2seq",
     "embedding_tied_rnn_seq2seq",
     "embedding_attention_seq2seq",
+    "embedding_attention_encoder",
     "one2many_rnn_seq2seq",
 ]
 
@@ -238,6 +239,36 @@ def embedding_tied_rnn_seq2seq(
                                           state_structure)
 
 
+def embedding_attention_encoder(
+    encoder_inputs: Sequence[tf.Tensor],
+    cell: Any,
+    num_encoder_symbols: int,
+    embedding_size: int,
+    dtype: tf.DType,
+) -> tuple[tf.Tensor, Any]:
+    """The encoder half of `embedding_attention_seq2seq`, in the current scope.
+
+    Runs `EmbeddingWrapper(copy of cell)` with `static_rnn` (scope "rnn"), as the
+    model does, so a decoder built separately (beam search, exported graphs)
+    finds the same variables.
+
+    Args:
+      encoder_inputs: list of T int tensors `[batch]`.
+      cell: the model's RNN cell (it is copied, never built here).
+      num_encoder_symbols: encoder vocabulary size.
+      embedding_size: size of the embeddings.
+      dtype: dtype of the state.
+
+    Returns:
+      `(attention_states [batch, T, cell.output_size], encoder_state)`.
+    """
+    encoder_cell = rnn_cell.EmbeddingWrapper(
+        copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
+        embedding_size=embedding_size)
+    encoder_outputs, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
+    return tf.stack(encoder_outputs, axis=1), encoder_state
+
+
 def embedding_attention_seq2seq(
     encoder_inputs: Sequence[tf.Tensor],
     decoder_inputs: Sequence[tf.Tensor],
@@ -279,12 +310,8 @@ def embedding_attention_seq2seq(
     """
     assert_like_rnncell("cell", cell)
     with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
-        dtype = varscope.dtype
-        encoder_cell = rnn_cell.EmbeddingWrapper(
-            copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
-            embedding_size=embedding_size)
-        encoder_outputs, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
-        attention_states = tf.stack(encoder_outputs, axis=1)
+        attention_states, encoder_state = embedding_attention_encoder(
+            encoder_inputs, cell, num_encoder_symbols, embedding_size, varscope.dtype)
         output_size = None
         if output_projection is None:
             cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)

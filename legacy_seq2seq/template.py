@@ -120,6 +120,9 @@ class Template(tf.Module):
         """True once a call has created at least one variable."""
         return bool(self._owned)
 
+    # TF 1.x-style model code builds graphs with Python loops over time steps;
+    # AutoGraph would only slow its tracing down (and cannot improve it).
+    @tf.autograph.experimental.do_not_convert
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stack = _active_templates()
         stack.append(self)

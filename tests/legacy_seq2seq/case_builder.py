@@ -473,9 +473,9 @@ def run_graph(case: Case, seq2seq, rnn_cell, tf) -> tuple:
 def run_template(case: Case, seq2seq, rnn_cell, tf, use_function: bool) -> tuple:
     """Evaluate the case with TF 2 eager execution through ``seq2seq.Template``.
 
-    The first call creates the variables (inside ``tf.function`` when ``use_function``), then
-    ``Template.load_tf1_checkpoint`` loads the case checkpoint by name and a second call computes
-    the results and the gradients (``tf.GradientTape``).
+    A first eager call creates the variables, ``Template.load_tf1_checkpoint`` loads the case
+    checkpoint by name, then a second call (inside ``tf.function`` when ``use_function``; a
+    traced first call would trace twice) computes the results and gradients (``tf.GradientTape``).
 
     Returns:
         (results, variables) as for ``run_graph``.
@@ -495,13 +495,11 @@ def run_template(case: Case, seq2seq, rnn_cell, tf, use_function: bool) -> tuple
         results.update({k: _dense(tf, g) for k, g in zip(keys, gradients)})
         return results
 
-    if use_function:
-        evaluate = tf.function(evaluate)
     inputs = {k: tf.constant(v) for k, v in case.input_arrays().items()}
-    evaluate(inputs)
+    template(inputs)
     if case.checkpoint:
         template.load_tf1_checkpoint(case.checkpoint)
-    results = evaluate(inputs)
+    results = (tf.function(evaluate) if use_function else evaluate)(inputs)
     values = {k: None if v is None else v.numpy() for k, v in results.items()}
     variables = {_variable_spec(v) for v in template.variables}
     return values, variables

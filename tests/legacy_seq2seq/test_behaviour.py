@@ -274,8 +274,16 @@ def test_feed_previous_ignores_decoder_inputs_after_the_first(model):
     assert np.abs(numpy_outputs(template(OTHER_DECODER, False)) - teacher_forced).max() > 1e-4
 
 
+# TF 1.15's decoders take a Python bool only; the seq2seq functions also take a bool tensor.
+TENSOR_FEED_PREVIOUS_MODELS = {
+    name: model for name, model in FEED_PREVIOUS_MODELS.items() if "decoder" not in name
+}
+
+
 @pytest.mark.parametrize("mode", ["eager", "function"])
-@pytest.mark.parametrize("model", FEED_PREVIOUS_MODELS.values(), ids=list(FEED_PREVIOUS_MODELS))
+@pytest.mark.parametrize(
+    "model", TENSOR_FEED_PREVIOUS_MODELS.values(), ids=list(TENSOR_FEED_PREVIOUS_MODELS)
+)
 def test_tensor_feed_previous_gives_the_bool_numbers(model, mode):
     template = seq2seq.Template(model)
     expected = {value: numpy_outputs(template(DECODER, value)) for value in (True, False)}
@@ -451,8 +459,10 @@ def test_custom_softmax_loss_function_gets_named_arguments():
 
 
 def test_sampled_softmax_buckets_model_learns_to_copy():
-    classes, size, batch = 10, 16, 16
-    buckets = [(4, 4), (8, 8)]
+    # The translate tutorial's setup in miniature: output projection kept apart for the
+    # sampled softmax, buckets sharing one set of variables, Adam with gradient clipping.
+    classes, size, batch, length = 10, 8, 16, 4
+    buckets = [(2, 2), (length, length)]
     rng = np.random.RandomState(111)
 
     def fn(encoder_inputs, decoder_inputs, targets, weights):
@@ -466,9 +476,8 @@ def test_sampled_softmax_buckets_model_learns_to_copy():
             )
 
         def gru_seq2seq(x, y):
-            cell = rnn_cell.MultiRNNCell([rnn_cell.GRUCell(size) for _ in range(2)])
             return seq2seq.embedding_attention_seq2seq(
-                x, y, cell, classes, classes, size, output_projection=(w, b)
+                x, y, rnn_cell.GRUCell(size), classes, classes, size, output_projection=(w, b)
             )
 
         return seq2seq.model_with_buckets(
@@ -478,24 +487,17 @@ def test_sampled_softmax_buckets_model_learns_to_copy():
 
     model = seq2seq.Template(fn)
     optimizer = tf.keras.optimizers.Adam(0.03, epsilon=1e-5)
-
-    @tf.function
-    def train_step(encoder_inputs, decoder_inputs, targets):
-        weights = [tf.ones([batch]) for _ in range(8)]
+    weights = [tf.ones([batch]) for _ in range(length)]
+    history = []
+    for _ in range(25):
+        symbols = tf.unstack(tf.constant(rng.randint(1, classes, size=(length, batch)), tf.int32))
+        decoder = [tf.zeros([batch], tf.int32)] + symbols[:-1]  # 0 is the GO symbol
         with tf.GradientTape() as tape:
-            _, losses = model(encoder_inputs, decoder_inputs, targets, weights)
+            _, losses = model(symbols, decoder, symbols, weights)
             loss = tf.add_n(losses)
         variables = model.trainable_variables
         grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), 30.0)
         optimizer.apply_gradients(zip(grads, variables))
-        return loss
-
-    history = []
-    for _ in range(40):
-        symbols = tf.constant(rng.randint(1, classes, size=(8, batch)), tf.int32)
-        go = tf.zeros([1, batch], tf.int32)  # 0 is the GO symbol
-        decoder = tf.concat([go, symbols[:-1]], 0)
-        loss = train_step(tf.unstack(symbols), tf.unstack(decoder), tf.unstack(symbols))
         history.append(float(loss))
     assert np.mean(history[-5:]) < 0.8 * np.mean(history[:5]), history
 

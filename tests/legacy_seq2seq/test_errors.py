@@ -191,5 +191,5 @@ def test_output_projection_of_the_wrong_shape(make, weights_shape, biases_shape)
 def test_static_rnn_needs_inputs_and_a_dtype():
     cell = rnn_cell.GRUCell(2)
     raises(ValueError, lambda: seq2seq.static_rnn(cell, [], dtype=tf.float32), "inputs")
-    raises(TypeError, lambda: seq2seq.static_rnn(cell, tf.ones([BATCH, 2])), "inputs", "sequence")
+    raises(TypeError, lambda: seq2seq.static_rnn(cell, tf.ones([BATCH, 2])), "inputs")
     raises(ValueError, lambda: seq2seq.static_rnn(cell, floats(2)), "dtype", "initial_state")

@@ -1,0 +1,165 @@
+"""The original's training loop: buckets drawn by size, periodic log, decay, checkpoint, eval.
+
+Every `steps_per_checkpoint` steps it prints
+    global step N learning rate R step-time T perplexity P
+decays the learning rate when the interval's loss is above the last three intervals' losses,
+saves `<train_dir>/translate.ckpt-N` and prints the perplexity of one dev batch per bucket.
+Beyond the original: a progress bar between checkpoints (on a terminal, on stderr), and
+`max_steps` to stop at a global step (the original trains until killed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+
+import data_utils
+from translate import batching
+from translate.hparams import HParams
+from translate.model_setup import create_model
+from translate.progress import ProgressBar
+from translate.seq2seq_model import Seq2SeqModel, checkpoint_prefix
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Where the data and checkpoints are and how long to train; defaults are the original's.
+
+    Attributes:
+      data_dir: where vocabularies (and token-id files of WMT) are written.
+      train_dir: where checkpoints are written and restored from.
+      from_train_data, to_train_data: parallel training text; None downloads WMT en-fr.
+      from_dev_data, to_dev_data: parallel dev text; None uses the training data.
+      max_train_data_size: read at most this many training pairs (0: all).
+      steps_per_checkpoint: steps between log line, checkpoint and eval.
+      max_steps: stop once the global step reaches this (0: never stop, as the original).
+      progress_bar: draw a progress bar on stderr when it is a terminal.
+    """
+
+    data_dir: str = "/tmp"
+    train_dir: str = "/tmp"
+    from_train_data: str | None = None
+    to_train_data: str | None = None
+    from_dev_data: str | None = None
+    to_dev_data: str | None = None
+    max_train_data_size: int = 0
+    steps_per_checkpoint: int = 200
+    max_steps: int = 0
+    progress_bar: bool = True
+
+
+def prepare_token_ids(hparams: HParams, config: TrainConfig) -> tuple[str, str, str, str]:
+    """Writes vocabularies and token-id files (the original's choice of corpus).
+
+    Returns:
+      Paths of the token ids of (source train, target train, source dev, target dev).
+    """
+    if config.from_train_data and config.to_train_data:
+        from_dev, to_dev = config.from_train_data, config.to_train_data
+        if config.from_dev_data and config.to_dev_data:
+            from_dev, to_dev = config.from_dev_data, config.to_dev_data
+        paths = data_utils.prepare_data(
+            config.data_dir, config.from_train_data, config.to_train_data, from_dev, to_dev,
+            hparams.from_vocab_size, hparams.to_vocab_size)
+    else:
+        print(f"Preparing WMT data in {config.data_dir}")
+        paths = data_utils.prepare_wmt_data(
+            config.data_dir, hparams.from_vocab_size, hparams.to_vocab_size)
+    return paths[0], paths[1], paths[2], paths[3]
+
+
+def perplexity(loss: float) -> float:
+    """exp(loss), or inf for a loss of 300 and more, as the original prints it."""
+    return math.exp(float(loss)) if loss < 300 else float("inf")
+
+
+def evaluate(model: Seq2SeqModel, dev_set: list[list[batching.Pair]]) -> None:
+    """Prints the perplexity of one random dev batch per bucket (teacher forcing)."""
+    for bucket_id in range(len(model.buckets)):
+        if not dev_set[bucket_id]:
+            print(f"  eval: empty bucket {bucket_id}")
+            continue
+        encoder_inputs, decoder_inputs, target_weights = model.get_batch(dev_set, bucket_id)
+        _, eval_loss, _ = model.step(
+            None, encoder_inputs, decoder_inputs, target_weights, bucket_id, True)
+        print(f"  eval: bucket {bucket_id} perplexity {perplexity(eval_loss):.2f}")
+
+
+def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
+    """Trains until killed, or until the global step reaches `config.max_steps`.
+
+    Args:
+      hparams: the model's configuration.
+      config: data, directories, checkpoint interval, stopping step.
+
+    Returns:
+      The trained model (only reached with `max_steps`).
+
+    Raises:
+      ValueError: no training pair fits any bucket, or bad token-id files.
+      translate.checkpoints.CheckpointMismatchError: `train_dir` holds a checkpoint of
+        another configuration.
+    """
+    if config.steps_per_checkpoint < 1:
+        raise ValueError(f"steps_per_checkpoint must be at least 1, got "
+                         f"{config.steps_per_checkpoint}")
+    from_train, to_train, from_dev, to_dev = prepare_token_ids(hparams, config)
+    print(f"Creating {hparams.num_layers} layers of {hparams.size} units.")
+    model = create_model(hparams, config.train_dir, forward_only=False)
+    print(f"Reading development and training data (limit: {config.max_train_data_size}).")
+    dev_set = batching.read_data(from_dev, to_dev, model.buckets)
+    train_set = batching.read_data(from_train, to_train, model.buckets,
+                                   config.max_train_data_size)
+    try:
+        scale = batching.bucket_scale(train_set)
+    except ValueError as e:
+        raise ValueError(f"{e} (read from {from_train} and {to_train}, buckets "
+                         f"{model.buckets})") from None
+    sys.stdout.flush()
+
+    spc = config.steps_per_checkpoint
+    progress = ProgressBar(spc, enabled=config.progress_bar)
+    step_time, loss = 0.0, 0.0
+    current_step = 0
+    previous_losses: list[float] = []
+
+    def reached_max_steps() -> bool:
+        return bool(config.max_steps) and int(model.global_step.numpy()) >= config.max_steps
+
+    while not reached_max_steps():
+        bucket_id = batching.choose_bucket(scale)
+        start_time = time.time()
+        encoder_inputs, decoder_inputs, target_weights = model.get_batch(train_set, bucket_id)
+        _, step_loss, _ = model.step(
+            None, encoder_inputs, decoder_inputs, target_weights, bucket_id, False)
+        step_time += (time.time() - start_time) / spc
+        loss += step_loss / spc
+        current_step += 1
+        done = (current_step - 1) % spc + 1
+        progress.update(done, loss * spc / done)
+        if done == spc or reached_max_steps():
+            progress.clear()
+            # A last, shorter interval (max_steps) is averaged over its own length.
+            scale_to_interval = spc / done
+            _checkpoint(model, loss * scale_to_interval, step_time * scale_to_interval,
+                        previous_losses, dev_set, config.train_dir)
+            step_time, loss = 0.0, 0.0
+            progress.restart()
+    return model
+
+
+def _checkpoint(model: Seq2SeqModel, loss: float, step_time: float,
+                previous_losses: list[float], dev_set: list[list[batching.Pair]],
+                train_dir: str) -> None:
+    print(f"global step {int(model.global_step.numpy())} learning rate "
+          f"{float(model.learning_rate.numpy()):.4f} step-time {step_time:.2f} perplexity "
+          f"{perplexity(loss):.2f}")
+    # Decrease the learning rate if no improvement was seen over the last 3 intervals.
+    if len(previous_losses) > 2 and loss > max(previous_losses[-3:]):
+        model.decay_learning_rate()
+    previous_losses.append(loss)
+    model.saver.save(None, checkpoint_prefix(train_dir), global_step=model.global_step)
+    evaluate(model, dev_set)
+    sys.stdout.flush()
