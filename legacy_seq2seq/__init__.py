@@ -9,8 +9,8 @@ or `tf.function`, wrap the model-building function in `seq2seq.Template(fn)`,
 which owns the variables (see `template.py`).
 """
 
-from legacy_seq2seq import rnn_cell
-from legacy_seq2seq.attention import LegacyAttention
+from legacy_seq2seq import checkpoint_names, rnn_cell
+from legacy_seq2seq.attention import ATTENTION_SCORES, LegacyAttention, attention_pool
 from legacy_seq2seq.buckets import model_with_buckets
 from legacy_seq2seq.decoders import (
     AttentionDecoderStep,
@@ -22,8 +22,23 @@ from legacy_seq2seq.decoders import (
     embedding_rnn_decoder,
     rnn_decoder,
 )
+from legacy_seq2seq.decoding import (
+    DecodeResult,
+    embedding_attention_beam_search,
+    embedding_attention_greedy_decode,
+)
+from legacy_seq2seq.dynamic import (
+    loop_embedding_attention_decoder,
+    loop_embedding_attention_seq2seq,
+    loop_rnn,
+)
 from legacy_seq2seq.linear import Linear, linear
-from legacy_seq2seq.loss import sequence_loss, sequence_loss_by_example
+from legacy_seq2seq.loss import (
+    sampled_softmax_loss_per_step,
+    sequence_loss,
+    sequence_loss_by_example,
+    stacked_sequence_loss,
+)
 from legacy_seq2seq.rnn import static_rnn
 from legacy_seq2seq.seq2seq import (
     basic_rnn_seq2seq,
@@ -52,9 +67,20 @@ __all__ = [
     "sequence_loss_by_example",
     "sequence_loss",
     "model_with_buckets",
+    "loop_rnn",
+    "loop_embedding_attention_decoder",
+    "loop_embedding_attention_seq2seq",
+    "stacked_sequence_loss",
+    "sampled_softmax_loss_per_step",
     "attention_decoder_with_weights",
     "embedding_attention_decoder_with_weights",
     "LegacyAttention",
+    "ATTENTION_SCORES",
+    "attention_pool",
+    "embedding_attention_beam_search",
+    "embedding_attention_greedy_decode",
+    "DecodeResult",
+    "checkpoint_names",
     "AttentionDecoderStep",
     "embedding_attention_encoder",
     "Linear",

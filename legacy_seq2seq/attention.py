@@ -1,15 +1,28 @@
-"""The additive multi-head attention of the original `attention_decoder`.
+"""The attention read of `attention_decoder`: the original additive score and Luong's.
 
-One home for the attention read, so that the decoder, beam search and attention
-plots all use the same arithmetic and the same variables:
+One home for the attention read, so that the decoder, beam search, attention
+plots and attention pooling all use the same arithmetic and the same variables.
+
+`score="additive"` is the original (Bahdanau-style) read, with TF 1.15's variables:
 
 * `AttnW_<a> [1, 1, attn_size, attn_size]` and `AttnV_<a> [attn_size]` in the
-  decoder's scope (the kernel keeps TF 1.15's 1x1-convolution shape, so
+  current scope (the kernel keeps TF 1.15's 1x1-convolution shape, so
   checkpoints match; it is applied as the equivalent matmul);
 * `Attention_<a>/kernel [query_size, attn_size]`, `Attention_<a>/bias` for the query.
 
-score[b, l] = sum_d V[d] * tanh(W_h h[b, l] + W_q q[b])[d]; the softmax over l is
-taken in float32 (as TF 1.15 does, also for float16/float64 models).
+score[b, l] = sum_d V[d] * tanh(W_h h[b, l] + W_q q[b] + b_q)[d]; the softmax over l
+is taken in float32 (as TF 1.15 does, also for float16/float64 models).
+
+The opt-in Luong et al. (2015) scores have their own variables, per head `a`:
+
+* "luong_dot": score = h[b, l] . q[b]; no variables. The query's size (the flattened
+  decoder state) must equal attn_size, e.g. one GRU layer as large as the encoder.
+* "luong_general": score = h[b, l] . (q[b] @ W); `LuongGeneral_<a>/kernel
+  [query_size, attn_size]`.
+* "luong_concat": score = v . tanh(W [q; h]), with W split into
+  `LuongConcat_<a>/query_kernel [query_size, attn_size]` and
+  `LuongConcat_<a>/keys_kernel [attn_size, attn_size]` (so the keys are computed once),
+  and `LuongConcat_<a>/v [attn_size]`. It is the additive form without a bias.
 """
 
 from __future__ import annotations
@@ -22,27 +35,42 @@ from legacy_seq2seq._checks import static_dim
 from legacy_seq2seq.linear import Linear
 from legacy_seq2seq.template import get_variable
 
-__all__ = ["LegacyAttention"]
+__all__ = ["ATTENTION_SCORES", "LegacyAttention", "attention_pool"]
 
 _vs = tf.compat.v1
+
+ATTENTION_SCORES = ("additive", "luong_dot", "luong_general", "luong_concat")
 
 
 class LegacyAttention:
     """Attention over `attention_states` `[batch, attn_length, attn_size]`.
 
-    Constructing it gets or creates `AttnW_<a>` and `AttnV_<a>` in the current
-    variable scope and precomputes the keys `W_h h` once for all decoder steps.
+    Constructing it gets or creates the score's state-side variables (for the
+    default score, `AttnW_<a>` and `AttnV_<a>`) in the current variable scope and
+    precomputes the keys once for all decoder steps. The query-side variables are
+    made on the first call, when the query's size is known.
 
     Args:
       attention_states: `[batch, attn_length, attn_size]`, attn_size known statically.
       num_heads: number of attention heads (>= 1).
       dtype: dtype of the attention variables and reads.
+      score: one of `ATTENTION_SCORES` (default "additive", the original).
+      attention_lengths: optional int `[batch]`: only the first `attention_lengths[b]`
+        states of row b are attended to (the others get weight 0). None (the
+        original) attends to all states.
 
     Raises:
-      ValueError: unknown `attn_size`, or `num_heads` < 1.
+      ValueError: unknown `attn_size`, `num_heads` < 1, or an unknown `score`.
     """
 
-    def __init__(self, attention_states: tf.Tensor, num_heads: int, dtype: tf.DType):
+    def __init__(
+        self,
+        attention_states: tf.Tensor,
+        num_heads: int,
+        dtype: tf.DType,
+        score: str = "additive",
+        attention_lengths: tf.Tensor | None = None,
+    ):
         if num_heads < 1:
             raise ValueError(
                 f"num_heads must be at least 1 (got {num_heads}); with no heads, use a "
@@ -51,18 +79,32 @@ class LegacyAttention:
             raise ValueError(
                 "Shape[2] of attention_states must be known: "
                 f"{attention_states.shape}")
+        if score not in ATTENTION_SCORES:
+            raise ValueError(
+                f"Unknown attention score {score!r}; expected one of {ATTENTION_SCORES}.")
         self.num_heads = num_heads
         self.dtype = dtype
+        self.score = score
         self.attn_size = static_dim(attention_states, 2, "attention_states")
         self.attn_length = attention_states.shape[1]
         self.states = attention_states
-        self.keys = []
-        self.v = []
+        self.mask = None
+        if attention_lengths is not None:
+            self.mask = tf.sequence_mask(attention_lengths, tf.shape(attention_states)[1])
+        self.keys: list[tf.Tensor] = []
+        self.v: list[tf.Variable] = []
         for a in range(num_heads):
-            kernel = get_variable(
-                f"AttnW_{a}", [1, 1, self.attn_size, self.attn_size], dtype=dtype)
-            self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel[0, 0]))
-            self.v.append(get_variable(f"AttnV_{a}", [self.attn_size], dtype=dtype))
+            if score == "additive":
+                kernel = get_variable(
+                    f"AttnW_{a}", [1, 1, self.attn_size, self.attn_size], dtype=dtype)
+                self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel[0, 0]))
+                self.v.append(get_variable(f"AttnV_{a}", [self.attn_size], dtype=dtype))
+            elif score == "luong_concat":
+                with _vs.variable_scope(f"LuongConcat_{a}"):
+                    kernel = get_variable(
+                        "keys_kernel", [self.attn_size, self.attn_size], dtype=dtype)
+                    self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel))
+                    self.v.append(get_variable("v", [self.attn_size], dtype=dtype))
 
     def zero_reads(self, batch_size: Any) -> list[tf.Tensor]:
         """Zero reads `[batch, attn_size]`, one per head (before the first real read)."""
@@ -85,6 +127,10 @@ class LegacyAttention:
         Returns:
           `(reads, weights)`: per head, the read `[batch, attn_size]` and the
           attention weights `[batch, attn_length]` (float32 softmax cast to `dtype`).
+
+        Raises:
+          ValueError: a query part is not 2-D, or (for "luong_dot") the query's size
+            is not attn_size.
         """
         parts = tf.nest.flatten(query)
         for part in parts:
@@ -93,12 +139,77 @@ class LegacyAttention:
         query = parts[0] if len(parts) == 1 else tf.concat(parts, 1)
         reads, weights = [], []
         for a in range(self.num_heads):
-            with _vs.variable_scope(f"Attention_{a}"):
-                y = Linear(query, self.attn_size, True)(query)
-                y = tf.cast(y, self.dtype)
-                scores = tf.reduce_sum(self.v[a] * tf.tanh(self.keys[a] + y[:, None, :]), 2)
-                weight = tf.cast(tf.nn.softmax(tf.cast(scores, tf.float32)), self.dtype)
-                read = tf.reduce_sum(weight[:, :, None] * self.states, 1)
-                reads.append(tf.reshape(read, [-1, self.attn_size]))
-                weights.append(weight)
+            scores = self._scores(a, query)
+            if self.mask is not None:
+                scores = tf.where(self.mask, scores, tf.fill(tf.shape(scores), scores.dtype.min))
+            weight = tf.cast(tf.nn.softmax(tf.cast(scores, tf.float32)), self.dtype)
+            read = tf.reduce_sum(weight[:, :, None] * self.states, 1)
+            reads.append(tf.reshape(read, [-1, self.attn_size]))
+            weights.append(weight)
         return reads, weights
+
+    def _scores(self, head: int, query: tf.Tensor) -> tf.Tensor:
+        """Unnormalized scores `[batch, attn_length]` of one head."""
+        if self.score == "additive":
+            with _vs.variable_scope(f"Attention_{head}"):
+                y = tf.cast(Linear(query, self.attn_size, True)(query), self.dtype)
+            return tf.reduce_sum(self.v[head] * tf.tanh(self.keys[head] + y[:, None, :]), 2)
+        if self.score == "luong_concat":
+            with _vs.variable_scope(f"LuongConcat_{head}"):
+                kernel = get_variable(
+                    "query_kernel", [static_dim(query, 1, "the attention query"),
+                                     self.attn_size], dtype=self.dtype)
+            y = tf.matmul(tf.cast(query, self.dtype), kernel)
+            return tf.reduce_sum(self.v[head] * tf.tanh(self.keys[head] + y[:, None, :]), 2)
+        if self.score == "luong_general":
+            with _vs.variable_scope(f"LuongGeneral_{head}"):
+                kernel = get_variable(
+                    "kernel", [static_dim(query, 1, "the attention query"), self.attn_size],
+                    dtype=self.dtype)
+            projected = tf.matmul(tf.cast(query, self.dtype), kernel)
+        else:
+            query_size = static_dim(query, 1, "the attention query")
+            if query_size != self.attn_size:
+                raise ValueError(
+                    f"attention_score='luong_dot' needs the query (the decoder state, "
+                    f"flattened) to have the attention size {self.attn_size}, but it has "
+                    f"size {query_size}; use 'luong_general', which learns the map between "
+                    "the two.")
+            projected = tf.cast(query, self.dtype)
+        return tf.einsum("bld,bd->bl", self.states, projected)
+
+
+def attention_pool(
+    states: tf.Tensor,
+    query: Any,
+    score: str = "additive",
+    lengths: tf.Tensor | None = None,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Many-to-one attention pooling: one weighted average of `states` per row.
+
+    Uses the same read as `attention_decoder` (one head), so a classifier or
+    sentence encoder can pool encoder outputs with any of `ATTENTION_SCORES`.
+
+    Args:
+      states: `[batch, length, depth]` (e.g. stacked encoder outputs); depth static.
+      query: `[batch, query_size]` or a nested tuple of such, e.g. the encoder's final
+        state (for "luong_dot", query_size must equal depth).
+      score: one of `ATTENTION_SCORES`.
+      lengths: optional int `[batch]` (each >= 1): positions past a row's length get
+        weight 0. None attends to every position.
+      dtype: dtype of the variables (default: the scope's, float32).
+      scope: variable scope, default "attention_pool".
+
+    Returns:
+      `(pooled [batch, depth], weights [batch, length])`; each row of `weights` sums to 1.
+
+    Raises:
+      ValueError: as `LegacyAttention`.
+    """
+    with _vs.variable_scope(scope or "attention_pool", dtype=dtype) as varscope:
+        attention = LegacyAttention(states, 1, varscope.dtype, score=score,
+                                    attention_lengths=lengths)
+        reads, weights = attention(query)
+    return reads[0], weights[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from legacy_seq2seq._checks import assert_like_rnncell, assert_nonempty, check_output_projection
@@ -119,14 +120,17 @@ class AttentionDecoderStep:
       output_size: size of the outputs.
       num_heads: number of attention heads.
       dtype: dtype of the variables and reads.
+      attention_score: the attention score, one of `ATTENTION_SCORES` (default
+        "additive", the original).
     """
 
     def __init__(self, cell: Any, attention_states: tf.Tensor, output_size: int,
-                 num_heads: int, dtype: tf.DType):
+                 num_heads: int, dtype: tf.DType, attention_score: str = "additive"):
         self.cell = cell
         self.output_size = output_size
         self.dtype = dtype
-        self.attention = LegacyAttention(attention_states, num_heads, dtype)
+        self.attention = LegacyAttention(attention_states, num_heads, dtype,
+                                         score=attention_score)
         self.scope = _vs.get_variable_scope()
 
     def __call__(
@@ -171,6 +175,7 @@ def attention_decoder_with_weights(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[list[tf.Tensor], Any, list[list[tf.Tensor]]]:
     """`attention_decoder` that also returns the attention weights of every step.
 
@@ -194,7 +199,7 @@ def attention_decoder_with_weights(
 
     with _vs.variable_scope(scope or "attention_decoder", dtype=dtype) as varscope:
         step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
-                                    varscope.dtype)
+                                    varscope.dtype, attention_score=attention_score)
         first = decoder_inputs[0]
         batch_size = first.shape[0] if first.shape.rank and first.shape[0] is not None \
             else tf.shape(first)[0]
@@ -230,6 +235,7 @@ def attention_decoder(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[list[tf.Tensor], Any]:
     """RNN decoder with additive attention over `attention_states` (Bahdanau style).
 
@@ -249,19 +255,22 @@ def attention_decoder(
       scope: variable scope, default "attention_decoder".
       initial_state_attention: if True, the first step's previous reads come from
         attending with `initial_state` (e.g. to resume decoding); else zeros.
+      attention_score: opt-in other scores (see `legacy_seq2seq.attention`):
+        "additive" (default, the original), "luong_dot", "luong_general" or
+        "luong_concat"; the Luong scores have their own variables.
 
     Returns:
       `(outputs, state)`: T tensors `[batch, output_size]` and the final state.
 
     Raises:
-      ValueError: no decoder inputs, `num_heads` < 1, unknown `attn_size` or
-        unknown input size.
+      ValueError: no decoder inputs, `num_heads` < 1, unknown `attn_size`,
+        unknown input size or unknown `attention_score`.
       TypeError: `cell` is not a cell.
     """
     outputs, state, _ = attention_decoder_with_weights(
         decoder_inputs, initial_state, attention_states, cell, output_size=output_size,
         num_heads=num_heads, loop_function=loop_function, dtype=dtype, scope=scope,
-        initial_state_attention=initial_state_attention)
+        initial_state_attention=initial_state_attention, attention_score=attention_score)
     return outputs, state
 
 
@@ -272,6 +281,11 @@ def _embedding_and_loop(
     feed_previous: bool,
     update_embedding_for_previous: bool,
 ) -> tuple[tf.Variable, LoopFunction | None]:
+    if not isinstance(feed_previous, (bool, np.bool_)):
+        raise TypeError(
+            "feed_previous of the embedding decoders must be a Python bool, got "
+            f"{type(feed_previous).__name__}. To switch with a tensor, use the *_seq2seq "
+            "functions, which build both decoders under tf.cond.")
     embedding = get_variable("embedding", [num_symbols, embedding_size])
     loop_function = (
         _extract_argmax_and_embed(embedding, output_projection, update_embedding_for_previous)
@@ -337,6 +351,7 @@ def embedding_attention_decoder(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[list[tf.Tensor], Any]:
     """Attention decoder over embedded symbols (variable `embedding`).
 
@@ -356,6 +371,7 @@ def embedding_attention_decoder(
       dtype: dtype of the variables (default float32).
       scope: variable scope, default "embedding_attention_decoder".
       initial_state_attention: see `attention_decoder`.
+      attention_score: see `attention_decoder` (default "additive", the original).
 
     Returns:
       `(outputs, state)`: T tensors `[batch, output_size]` and the final state.
@@ -368,7 +384,8 @@ def embedding_attention_decoder(
         num_heads=num_heads, output_size=output_size, output_projection=output_projection,
         feed_previous=feed_previous,
         update_embedding_for_previous=update_embedding_for_previous, dtype=dtype,
-        scope=scope, initial_state_attention=initial_state_attention)
+        scope=scope, initial_state_attention=initial_state_attention,
+        attention_score=attention_score)
     return outputs, state
 
 
@@ -387,6 +404,7 @@ def embedding_attention_decoder_with_weights(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[list[tf.Tensor], Any, list[list[tf.Tensor]]]:
     """`embedding_attention_decoder` that also returns the attention weights.
 
@@ -406,7 +424,7 @@ def embedding_attention_decoder_with_weights(
         return attention_decoder_with_weights(
             embedded, initial_state, attention_states, cell, output_size=output_size,
             num_heads=num_heads, loop_function=loop_function,
-            initial_state_attention=initial_state_attention)
+            initial_state_attention=initial_state_attention, attention_score=attention_score)
 
 
 def _output_size_or_none(cell: Any) -> int | None:

@@ -41,10 +41,8 @@ FeedPrevious = Any  # a Python bool or a scalar tf.bool tensor
 
 def _decode_with_feed_previous(
     feed_previous: FeedPrevious,
-    decode: Callable[[bool, bool], tuple[list[tf.Tensor], Any]],
-    num_outputs: int,
-    state_structure: Any,
-) -> tuple[list[tf.Tensor], Any]:
+    decode: Callable[[bool, bool], tuple[Any, Any]],
+) -> tuple[Any, Any]:
     """Runs `decode(feed_previous_bool, in_cond)` for a bool, or both under `tf.cond`.
 
     With a tensor, the feed-previous branch is built first and creates the
@@ -53,26 +51,19 @@ def _decode_with_feed_previous(
     Args:
       feed_previous: Python bool or scalar bool tensor.
       decode: builds the decoder; returns `(outputs, state)`.
-      num_outputs: number of decoder steps.
-      state_structure: a nested structure like the decoder's final state.
 
     Returns:
-      `(outputs, state)`.
+      `(outputs, state)` with the structure `decode` returns.
     """
     if isinstance(feed_previous, bool):
         return decode(feed_previous, False)
 
-    def branch(flag: bool) -> list[tf.Tensor]:
+    def branch(flag: bool) -> tuple[Any, Any]:
         with _vs.variable_scope(_vs.get_variable_scope(), reuse=None if flag else True):
-            outputs, state = decode(flag, True)
-            return list(outputs) + tf.nest.flatten(state)
+            return decode(flag, True)
 
-    result = tf.cond(tf.convert_to_tensor(feed_previous, tf.bool),
-                     lambda: branch(True), lambda: branch(False))
-    outputs, state_list = list(result[:num_outputs]), list(result[num_outputs:])
-    if tf.nest.is_nested(state_structure):
-        return outputs, tf.nest.pack_sequence_as(state_structure, state_list)
-    return outputs, state_list[0]
+    return tf.cond(tf.convert_to_tensor(feed_previous, tf.bool),
+                   lambda: branch(True), lambda: branch(False))
 
 
 def basic_rnn_seq2seq(
@@ -182,8 +173,7 @@ def embedding_rnn_seq2seq(
                 output_projection=output_projection, feed_previous=feed,
                 update_embedding_for_previous=not in_cond)
 
-        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
-                                          encoder_state)
+        return _decode_with_feed_previous(feed_previous, decode)
 
 
 def embedding_tied_rnn_seq2seq(
@@ -234,9 +224,7 @@ def embedding_tied_rnn_seq2seq(
             return tied_rnn_seq2seq(embedded_encoder, embedded_decoder, cell,
                                     loop_function=loop_function, dtype=dtype)
 
-        state_structure = cell.state_size
-        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
-                                          state_structure)
+        return _decode_with_feed_previous(feed_previous, decode)
 
 
 def embedding_attention_encoder(
@@ -325,8 +313,7 @@ def embedding_attention_seq2seq(
                 update_embedding_for_previous=not in_cond,
                 initial_state_attention=initial_state_attention)
 
-        return _decode_with_feed_previous(feed_previous, decode, len(decoder_inputs),
-                                          encoder_state)
+        return _decode_with_feed_previous(feed_previous, decode)
 
 
 def one2many_rnn_seq2seq(
@@ -396,8 +383,7 @@ def one2many_rnn_seq2seq(
                         decoder_inputs, encoder_state, dec_cell, num_decoder_symbols,
                         embedding_size, feed_previous=feed)
 
-                outputs, state = _decode_with_feed_previous(
-                    feed_previous, decode, len(decoder_inputs), encoder_state)
+                outputs, state = _decode_with_feed_previous(feed_previous, decode)
             outputs_dict[name] = outputs
             state_dict[name] = state
     return outputs_dict, state_dict

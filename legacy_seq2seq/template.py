@@ -12,11 +12,14 @@ so the variables get the TF 1.15 names. What owns them depends on how it runs:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import tensorflow as tf
+
+from legacy_seq2seq import checkpoint_names
 
 __all__ = ["Template", "get_variable", "TF1CheckpointMismatchError"]
 
@@ -171,6 +174,11 @@ class Template(tf.Module):
     ) -> list[str]:
         """Assigns every variable from a TF 1.x (name-keyed) checkpoint.
 
+        Checkpoints of TF 1.0/1.1, whose RNN variables have other names (see
+        `legacy_seq2seq.checkpoint_names`), are read too: the era is detected from
+        the names, logged (logger "legacy_seq2seq", INFO) and kept in
+        `self.checkpoint_era` (`checkpoint_names.ERA_TF1_0` or `ERA_TF1_2`).
+
         Args:
           path: a checkpoint prefix (e.g. "train/translate.ckpt-200") or a directory
             holding a `checkpoint` state file (its latest checkpoint is used).
@@ -180,7 +188,7 @@ class Template(tf.Module):
             (e.g. optimizer slots, the global step).
 
         Returns:
-          The sorted names of the variables that were assigned.
+          The sorted names (ours, TF 1.15 style) of the variables that were assigned.
 
         Raises:
           ValueError: the Template has not been called yet, or no checkpoint is found.
@@ -196,25 +204,35 @@ class Template(tf.Module):
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()
-        missing = sorted(n for n in self._owned if n not in shapes)
-        unexpected = sorted(n for n in shapes if n not in self._owned)
+        era, stored = checkpoint_names.match_checkpoint_names(self._owned, shapes)
+        self.checkpoint_era = era
+        logging.getLogger("legacy_seq2seq").info(
+            "Checkpoint %s has %s.", prefix, checkpoint_names.ERA_DESCRIPTIONS[era])
+
+        def shown(name: str) -> str:
+            return name if stored[name] == name else f"{name} (as {stored[name]})"
+
+        missing = sorted(n for n in self._owned if stored[n] not in shapes)
+        unexpected = sorted(set(shapes) - set(stored.values()))
         wrong = []
         for name, var in sorted(self._owned.items()):
-            if name not in shapes:
+            key = stored[name]
+            if key not in shapes:
                 continue
-            if list(shapes[name]) != var.shape.as_list():
+            if list(shapes[key]) != var.shape.as_list():
                 wrong.append(
-                    f"  {name}: checkpoint shape {list(shapes[name])}, "
+                    f"  {shown(name)}: checkpoint shape {list(shapes[key])}, "
                     f"model shape {var.shape.as_list()}"
                 )
-            elif dtypes[name].base_dtype != var.dtype.base_dtype:
+            elif dtypes[key].base_dtype != var.dtype.base_dtype:
                 wrong.append(
-                    f"  {name}: checkpoint dtype {dtypes[name].name}, "
+                    f"  {shown(name)}: checkpoint dtype {dtypes[key].name}, "
                     f"model dtype {var.dtype.name}"
                 )
         problems = []
         if missing and not allow_missing:
-            problems.append("missing from the checkpoint:\n" + "\n".join(f"  {n}" for n in missing))
+            problems.append(
+                "missing from the checkpoint:\n" + "\n".join(f"  {shown(n)}" for n in missing))
         if unexpected and not allow_unexpected:
             problems.append(
                 "in the checkpoint but not in the model:\n"
@@ -224,13 +242,13 @@ class Template(tf.Module):
             problems.append("shape or dtype mismatches:\n" + "\n".join(wrong))
         if problems:
             raise TF1CheckpointMismatchError(
-                f"Checkpoint {prefix} does not match the model's variables; "
-                + "; ".join(problems)
+                f"Checkpoint {prefix} ({checkpoint_names.ERA_DESCRIPTIONS[era]}) does not "
+                "match the model's variables; " + "; ".join(problems)
             )
         loaded = []
         for name, var in self._owned.items():
-            if name in shapes:
-                var.assign(reader.get_tensor(name))
+            if stored[name] in shapes:
+                var.assign(reader.get_tensor(stored[name]))
                 loaded.append(name)
         return sorted(loaded)
 
