@@ -15,6 +15,21 @@ import tensorflow as tf
 
 # Big enough that the per-call overhead of gfile vanishes, small enough to bound memory.
 _BLOCK_SIZE = 1 << 20
+# The original prints a progress line every this many lines.
+_PROGRESS_EVERY = 100000
+
+
+def report_progress(lines_before: int, lines_after: int, verb: str) -> None:
+    """Prints the original's "  <verb> line N" for each multiple of 100000 from one to the other.
+
+    Args:
+        lines_before: lines done before the current block.
+        lines_after: lines done after it.
+        verb: "processing" or "tokenizing", as in the original's messages.
+    """
+    first = (lines_before // _PROGRESS_EVERY + 1) * _PROGRESS_EVERY
+    for line in range(first, lines_after + 1, _PROGRESS_EVERY):
+        print(f"  {verb} line {line}")
 
 
 def require_file(path: str, role: str) -> None:

@@ -70,8 +70,8 @@ def read_tsv_pairs(
         errors: keyword-only; "strict" raises on the first malformed line, "skip" skips
             malformed lines and reports their count and line numbers on stdout at the end.
 
-    Yields:
-        (source, target): bytes, without line end.
+    Returns:
+        iterator of (source, target): bytes, without line end, read as it is consumed.
 
     Raises:
         FileNotFoundError: `path` does not exist.
@@ -81,24 +81,31 @@ def read_tsv_pairs(
     if errors not in ("strict", "skip"):
         raise ValueError(f'errors must be "strict" or "skip", not {errors!r}')
     _io.require_file(path, "parallel corpus")
-    skipped = []
+    # A generator of its own, so that the checks above happen at the call.
+    return _pairs(path, swap, errors == "strict")
+
+
+def _pairs(path: str, swap: bool, strict: bool) -> Iterator[tuple[bytes, bytes]]:
+    skipped = 0
+    first_skipped = []
     for number, line in enumerate(_io.iter_lines(path), start=1):
         if number == 1 and line.startswith(_UTF8_BOM):
             line = line[len(_UTF8_BOM) :]
         columns = line.rstrip(b"\n").split(b"\t")
         if len(columns) < 2 or not columns[0].strip() or not columns[1].strip():
-            if errors == "strict":
+            if strict:
                 raise ValueError(
                     f"{path}, line {number}: expected 'source<TAB>target[<TAB>...]' with "
                     f"non-empty sentences, got {line!r}"
                 )
-            skipped.append(number)
+            skipped += 1
+            if len(first_skipped) < _SHOWN_LINE_NUMBERS:
+                first_skipped.append(str(number))
             continue
         yield (columns[1], columns[0]) if swap else (columns[0], columns[1])
     if skipped:
-        shown = ", ".join(map(str, skipped[:_SHOWN_LINE_NUMBERS]))
-        more = ", ..." if len(skipped) > _SHOWN_LINE_NUMBERS else ""
-        print(f"{path}: skipped {len(skipped)} malformed lines (lines {shown}{more})")
+        more = ", ..." if skipped > len(first_skipped) else ""
+        print(f"{path}: skipped {skipped} malformed lines (lines {', '.join(first_skipped)}{more})")
 
 
 def is_dev_sentence(source: bytes, dev_fraction: float, seed: int = 0) -> bool:

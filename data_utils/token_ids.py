@@ -6,12 +6,7 @@ import tensorflow as tf
 
 from data_utils import _io
 from data_utils.tokenizer import _TOKEN_RE, Text, Tokenizer, normalized_tokens, zero_digits
-from data_utils.vocabulary import (
-    UNK_ID,
-    _report_progress,
-    check_special_symbols,
-    initialize_vocabulary,
-)
+from data_utils.vocabulary import UNK_ID, check_special_symbols, initialize_vocabulary
 
 
 def sentence_to_token_ids(
@@ -85,7 +80,7 @@ def data_to_token_ids(
         for block in _io.read_line_blocks(data_path):
             id_lines = _id_lines(block, id_text, tokenizer, normalize_digits)
             tokens_file.write(b"\n".join(id_lines) + b"\n")
-            _report_progress(lines, lines + len(id_lines), "tokenizing")
+            _io.report_progress(lines, lines + len(id_lines), "tokenizing")
             lines += len(id_lines)
 
 

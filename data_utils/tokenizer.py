@@ -78,22 +78,11 @@ def zero_digits(word: bytes) -> bytes:
     return word.translate(_DIGITS_TO_ZERO)
 
 
-def tokenize(sentence: Text, tokenizer: Tokenizer | None) -> list[bytes]:
-    """Tokenizes with `tokenizer`, or with `basic_tokenizer` when it is None (or otherwise false).
+def _custom_tokens(sentence: Text, tokenizer: Tokenizer) -> list[bytes]:
+    """Calls a user's tokenizer and checks that it returned bytes tokens.
 
-    Args:
-        sentence: one sentence; a custom tokenizer gets it unchanged, as in the original.
-        tokenizer: a function from a sentence to a sequence of bytes tokens, or None.
-
-    Returns:
-        list of bytes: the tokens.
-
-    Raises:
-        TypeError: `sentence` is neither bytes nor str for the basic tokenizer, or the
-            tokenizer returned a token that is not bytes (vocabularies hold bytes only).
+    The tokenizer gets `sentence` unchanged, as in the original; vocabularies hold bytes only.
     """
-    if not tokenizer:
-        return basic_tokenizer(sentence)
     tokens = list(tokenizer(sentence))
     for token in tokens:
         if not isinstance(token, bytes):
@@ -126,5 +115,5 @@ def normalized_tokens(
         # Digits are never token boundaries: normalising first gives the same tokens.
         text = as_bytes(sentence)
         return basic_tokenizer(zero_digits(text) if normalize_digits else text)
-    tokens = tokenize(sentence, tokenizer)
+    tokens = _custom_tokens(sentence, tokenizer)
     return [zero_digits(token) for token in tokens] if normalize_digits else tokens

@@ -26,16 +26,6 @@ GO_ID = 1
 EOS_ID = 2
 UNK_ID = 3
 
-_PROGRESS_EVERY = 100000
-
-
-def _report_progress(lines_before: int, lines_after: int, verb: str) -> None:
-    """Prints the original's "  <verb> line N" message for each multiple of 100000 passed."""
-    for line in range(
-        (lines_before // _PROGRESS_EVERY + 1) * _PROGRESS_EVERY, lines_after + 1, _PROGRESS_EVERY
-    ):
-        print(f"  {verb} line {line}")
-
 
 def count_tokens(
     data_path: str, tokenizer: Tokenizer | None = None, normalize_digits: bool = True
@@ -66,7 +56,7 @@ def count_tokens(
             # block can be normalised and tokenized at once: same tokens, far fewer calls.
             counts.update(_TOKEN_RE.findall(zero_digits(block) if normalize_digits else block))
         new_lines = lines + block.count(b"\n")
-        _report_progress(lines, new_lines, "processing")
+        _io.report_progress(lines, new_lines, "processing")
         lines = new_lines
     return counts
 

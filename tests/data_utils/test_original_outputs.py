@@ -89,7 +89,9 @@ def test_prepare_data_matches_original(case, tmp_path):
         *case["sizes"],
     )
     assert [os.path.relpath(path, tmp_path) for path in result] == case["returned"]
-    expected = {base: (GOLDEN / relative).read_bytes() for base, relative in case["outputs"].items()}
+    expected = {
+        base: (GOLDEN / relative).read_bytes() for base, relative in case["outputs"].items()
+    }
     assert new_files(tmp_path, case["inputs"]) == expected
 
 
@@ -125,7 +127,9 @@ def full_corpus() -> pathlib.Path:
 def test_prepare_data_on_full_corpus_matches_original(run, full_corpus, tmp_path):
     for name in CORPUS_FILES:
         shutil.copy(full_corpus / name, tmp_path / name)
-    data_utils.prepare_data(str(tmp_path), *(str(tmp_path / n) for n in CORPUS_FILES), *run["sizes"])
+    data_utils.prepare_data(
+        str(tmp_path), *(str(tmp_path / n) for n in CORPUS_FILES), *run["sizes"]
+    )
     produced = {p.name: sha256(p) for p in tmp_path.iterdir() if p.name not in CORPUS_FILES}
     assert produced == run["outputs"]
 
@@ -143,5 +147,7 @@ def test_raw_digits_on_full_corpus_match_original(full_corpus, tmp_path):
     assert sha256(vocabulary) == expected["vocabulary"]["sha256"]
     for name, digest in expected["ids"].items():
         ids = tmp_path / f"{name}.ids"
-        data_utils.data_to_token_ids(str(full_corpus / name), str(ids), str(vocabulary), None, False)
+        data_utils.data_to_token_ids(
+            str(full_corpus / name), str(ids), str(vocabulary), None, False
+        )
         assert sha256(ids) == digest

@@ -57,9 +57,11 @@ AWKWARD_FROM = b"".join([
     b"The cat sat on the mat. The dog sat, too!\n",
     b"\n",
     b"   \t  \n",
-    b"Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9e \xe2\x80\x94 \xc3\xa7a co\xc3\xbbte 3,50 \xe2\x82\xac.\n",
+    b"Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9e \xe2\x80\x94 "
+    b"\xc3\xa7a co\xc3\xbbte 3,50 \xe2\x82\xac.\n",
     b"Il a dit\xc2\xa0: \xc2\xab bonjour \xc2\xbb\xe2\x80\xaf! (vraiment?)\n",
-    b"Numbers: 1984, 2001; 3.14 and 42nd street -- 007 \xd9\xa3\xd9\xa4 \xef\xbc\x91\xef\xbc\x92\n",
+    b"Numbers: 1984, 2001; 3.14 and 42nd street -- 007 "
+    b"\xd9\xa3\xd9\xa4 \xef\xbc\x91\xef\xbc\x92\n",
     b"invalid \xff\xfe bytes \xc3 alone \xed\xa0\x80 surrogate \xc3\xa9\n",
     b"windows line ending\r\n",
     b"lone\rcarriage return inside\n",
@@ -361,8 +363,14 @@ def main():
     parser.add_argument("--out", required=True, help="golden directory to (re)write")
     args = parser.parse_args()
     original = load_original(args.original)
-    if os.path.isdir(args.out):
-        shutil.rmtree(args.out)
+    # Start from a clean slate, keeping only the hand-written README.md.
+    for name in os.listdir(args.out) if os.path.isdir(args.out) else []:
+        if name != "README.md":
+            path = os.path.join(args.out, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
     work = tempfile.mkdtemp(prefix="data_utils_reference_")
     try:
         manifest = {
