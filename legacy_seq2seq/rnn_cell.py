@@ -529,13 +529,21 @@ class MultiRNNCell(RNNCell):
         return output, tf.concat(new_states, 1)
 
 
-class _WrapperWithScope(RNNCell):
-    """A wrapper that has its own scope (e.g. `embedding_wrapper`) around its cell."""
+class _Wrapper(RNNCell):
+    """A cell around another cell: same state, same output size unless overridden.
+
+    Wrappers with weights (embedding, projections) have their own scope, e.g.
+    `embedding_wrapper/`, around the wrapped cell's; `_TransparentWrapper`s add none.
+    """
 
     def __init__(self, cell: RNNCell, reuse: bool | None = None):
         super().__init__(_reuse=reuse)
         assert_like_rnncell("cell", cell)
         self._cell = cell
+
+    @property
+    def wrapped_cell(self) -> RNNCell:
+        return self._cell
 
     @property
     def state_size(self) -> StateSize:
@@ -550,7 +558,7 @@ class _WrapperWithScope(RNNCell):
             return self._cell.zero_state(batch_size, dtype)
 
 
-class EmbeddingWrapper(_WrapperWithScope):
+class EmbeddingWrapper(_Wrapper):
     """Embeds integer inputs `[batch]` (or `[batch, 1]`) before the wrapped cell.
 
     Variable: `embedding [embedding_classes, embedding_size]`, of the state's dtype,
@@ -591,7 +599,7 @@ class EmbeddingWrapper(_WrapperWithScope):
         return self._cell(embedded, state)
 
 
-class InputProjectionWrapper(_WrapperWithScope):
+class InputProjectionWrapper(_Wrapper):
     """Projects the inputs linearly (`kernel`, `bias`) to `num_proj` before the cell.
 
     Args:
@@ -618,7 +626,7 @@ class InputProjectionWrapper(_WrapperWithScope):
         return self._cell(projected, state)
 
 
-class OutputProjectionWrapper(_WrapperWithScope):
+class OutputProjectionWrapper(_Wrapper):
     """Projects the cell's output linearly (`kernel`, `bias`) to `output_size`.
 
     Args:
@@ -654,29 +662,8 @@ class OutputProjectionWrapper(_WrapperWithScope):
         return projected, new_state
 
 
-class _TransparentWrapper(RNNCell):
+class _TransparentWrapper(_Wrapper):
     """A wrapper that adds no scope: the wrapped cell's variables keep their names."""
-
-    def __init__(self, cell: RNNCell):
-        super().__init__()
-        assert_like_rnncell("cell", cell)
-        self._cell = cell
-
-    @property
-    def wrapped_cell(self) -> RNNCell:
-        return self._cell
-
-    @property
-    def state_size(self) -> StateSize:
-        return self._cell.state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._cell.output_size
-
-    def zero_state(self, batch_size: int | tf.Tensor, dtype: tf.DType) -> Any:
-        with tf.name_scope(type(self).__name__ + "ZeroState"):
-            return self._cell.zero_state(batch_size, dtype)
 
     def __call__(self, inputs: tf.Tensor, state: Any, scope: Any = None) -> tuple[Any, Any]:
         return self._wrap_call(inputs, state, scope)
