@@ -80,9 +80,30 @@ def check_output_projection(
     return weights, biases
 
 
+def dim_value(tensor: tf.Tensor, axis: int) -> int | None:
+    """The static size of `tensor`'s dimension `axis`, or None if unknown.
+
+    Works with TF 2 shapes (ints) and with `disable_v2_behavior()` shapes
+    (`Dimension` objects, where an unknown size is `Dimension(None)`, not None).
+    """
+    if tensor.shape.rank is None:
+        return None
+    return tf.compat.dimension_value(tensor.shape[axis])
+
+
+def check_attention_arguments(num_heads: int, attention_states: tf.Tensor) -> None:
+    """Raises ValueError unless `num_heads` >= 1 and `attention_states` is `[B, L, known D]`."""
+    if num_heads < 1:
+        raise ValueError(
+            f"num_heads must be at least 1 (got {num_heads}); with no heads, use a "
+            "non-attention decoder.")
+    if attention_states.shape.rank != 3 or dim_value(attention_states, 2) is None:
+        raise ValueError(f"Shape[2] of attention_states must be known: {attention_states.shape}")
+
+
 def static_dim(tensor: tf.Tensor, axis: int, what: str) -> int:
     """Returns a statically known dimension of `tensor` or raises ValueError."""
-    value = tensor.shape[axis] if tensor.shape.rank is not None else None
+    value = dim_value(tensor, axis)
     if value is None:
         raise ValueError(
             f"Dimension {axis} of {what} must be known statically, got shape {tensor.shape}."

@@ -31,7 +31,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import static_dim
+from legacy_seq2seq._checks import check_attention_arguments, dim_value, static_dim
 from legacy_seq2seq.linear import Linear
 from legacy_seq2seq.template import get_variable
 
@@ -71,14 +71,7 @@ class LegacyAttention:
         score: str = "additive",
         attention_lengths: tf.Tensor | None = None,
     ):
-        if num_heads < 1:
-            raise ValueError(
-                f"num_heads must be at least 1 (got {num_heads}); with no heads, use a "
-                "non-attention decoder.")
-        if attention_states.shape.rank != 3 or attention_states.shape[2] is None:
-            raise ValueError(
-                "Shape[2] of attention_states must be known: "
-                f"{attention_states.shape}")
+        check_attention_arguments(num_heads, attention_states)
         if score not in ATTENTION_SCORES:
             raise ValueError(
                 f"Unknown attention score {score!r}; expected one of {ATTENTION_SCORES}.")
@@ -86,7 +79,7 @@ class LegacyAttention:
         self.dtype = dtype
         self.score = score
         self.attn_size = static_dim(attention_states, 2, "attention_states")
-        self.attn_length = attention_states.shape[1]
+        self.attn_length = dim_value(attention_states, 1)
         self.states = attention_states
         self.mask = None
         if attention_lengths is not None:

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell, assert_nonempty, check_output_projection
+from legacy_seq2seq._checks import (
+    assert_like_rnncell,
+    assert_nonempty,
+    check_attention_arguments,
+    check_output_projection,
+    dim_value,
+)
 from legacy_seq2seq.attention import LegacyAttention
 from legacy_seq2seq.linear import Linear
 from legacy_seq2seq.template import get_variable
@@ -148,10 +154,11 @@ class AttentionDecoderStep:
           `(output [batch, output_size], state, reads, weights)`; weights per head
           `[batch, attn_length]`.
         """
-        if inp.shape.rank != 2 or inp.shape[1] is None:
+        input_size = dim_value(inp, 1) if inp.shape.rank == 2 else None
+        if input_size is None:
             raise ValueError(f"Could not infer input size from input: {inp} (shape {inp.shape})")
         step_inputs = [tf.cast(e, self.dtype) for e in [inp] + list(reads)]
-        x = Linear(step_inputs, int(inp.shape[1]), True)(step_inputs)
+        x = Linear(step_inputs, input_size, True)(step_inputs)
         cell_output, state = self.cell(x, state)
         if reuse_attention:
             with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
@@ -188,12 +195,7 @@ def attention_decoder_with_weights(
     """
     assert_nonempty("decoder_inputs", decoder_inputs, "attention decoder")
     assert_like_rnncell("cell", cell)
-    if num_heads < 1:
-        raise ValueError(
-            f"num_heads must be at least 1 (got {num_heads}); with no heads, use a "
-            "non-attention decoder.")
-    if attention_states.shape.rank != 3 or attention_states.shape[2] is None:
-        raise ValueError(f"Shape[2] of attention_states must be known: {attention_states.shape}")
+    check_attention_arguments(num_heads, attention_states)
     if output_size is None:
         output_size = cell.output_size
 
@@ -201,8 +203,9 @@ def attention_decoder_with_weights(
         step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
                                     varscope.dtype, attention_score=attention_score)
         first = decoder_inputs[0]
-        batch_size = first.shape[0] if first.shape.rank and first.shape[0] is not None \
-            else tf.shape(first)[0]
+        batch_size = dim_value(first, 0)
+        if batch_size is None:
+            batch_size = tf.shape(first)[0]
         state = initial_state
         outputs, all_weights = [], []
         prev = None

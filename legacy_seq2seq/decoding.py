@@ -155,12 +155,9 @@ def embedding_attention_beam_search(
         dtype = varscope.dtype
         attention_states, encoder_state = embedding_attention_encoder(
             encoder_inputs, cell, num_encoder_symbols, embedding_size, dtype)
-        output_size = None
         if output_projection is None:
             cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
-            output_size = num_decoder_symbols
-        else:
-            output_size = cell.output_size
+        output_size = cell.output_size
         with _vs.variable_scope("embedding_attention_decoder"):
             output_projection = check_output_projection(
                 output_projection, num_decoder_symbols, dtype, output_size)

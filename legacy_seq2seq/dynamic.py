@@ -22,7 +22,7 @@ from typing import Any
 import tensorflow as tf
 
 from legacy_seq2seq import rnn_cell
-from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection
+from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection, dim_value
 from legacy_seq2seq.decoders import AttentionDecoderStep, _embedding_and_loop
 
 __all__ = [
@@ -35,7 +35,7 @@ _vs = tf.compat.v1
 
 
 def _batch_size(tensor: tf.Tensor) -> int | tf.Tensor:
-    size = tensor.shape[1] if tensor.shape.rank else None
+    size = dim_value(tensor, 1)
     return size if size is not None else tf.shape(tensor)[1]
 
 
@@ -112,6 +112,7 @@ def loop_embedding_attention_decoder(
     scope: str | Any = None,
     initial_state_attention: bool = False,
     return_attention_weights: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[tf.Tensor, Any] | tuple[tf.Tensor, Any, tf.Tensor]:
     """`embedding_attention_decoder` over a time-major tensor of ids, in a `tf.while_loop`.
 
@@ -119,7 +120,7 @@ def loop_embedding_attention_decoder(
       decoder_inputs: `[time, batch]` int ids (time >= 1).
       initial_state, attention_states, cell, num_symbols, embedding_size, num_heads,
       output_size, output_projection, update_embedding_for_previous, dtype, scope,
-      initial_state_attention: as in `embedding_attention_decoder`.
+      initial_state_attention, attention_score: as in `embedding_attention_decoder`.
       feed_previous: Python bool; True feeds back the previous output's argmax.
       return_attention_weights: also return the weights of every step.
 
@@ -140,7 +141,7 @@ def loop_embedding_attention_decoder(
         embedded = tf.nn.embedding_lookup(embedding, decoder_inputs)
         with _vs.variable_scope("attention_decoder") as varscope:
             step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
-                                        varscope.dtype)
+                                        varscope.dtype, attention_score=attention_score)
             reads = step.attention.zero_reads(_batch_size(decoder_inputs))
             if initial_state_attention:
                 reads, _ = step.attention(initial_state)
@@ -185,6 +186,7 @@ def loop_embedding_attention_seq2seq(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[tf.Tensor, Any]:
     """`embedding_attention_seq2seq` over time-major id tensors, with `tf.while_loop`s.
 
@@ -216,4 +218,4 @@ def loop_embedding_attention_seq2seq(
             decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
             embedding_size, num_heads=num_heads, output_size=output_size,
             output_projection=output_projection, feed_previous=feed_previous,
-            initial_state_attention=initial_state_attention)
+            initial_state_attention=initial_state_attention, attention_score=attention_score)

@@ -12,6 +12,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from legacy_seq2seq._checks import dim_value
 from legacy_seq2seq.template import get_variable
 
 __all__ = ["Linear", "linear", "linear_variables", "apply_linear"]
@@ -31,9 +32,10 @@ def _total_arg_size(args: list[tf.Tensor]) -> int:
             raise ValueError(
                 f"linear is expecting 2-D arguments, got shapes {[a.shape for a in args]}"
             )
-        if shape[1] is None:
+        size = dim_value(arg, 1)
+        if size is None:
             raise ValueError(f"linear expects shape[1] to be known for shape {shape}")
-        total += int(shape[1])
+        total += size
     return total
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell
+from legacy_seq2seq._checks import assert_like_rnncell, dim_value
 
 __all__ = ["static_rnn"]
 
@@ -54,12 +54,12 @@ def static_rnn(
         first = tf.nest.flatten(inputs[0])[0]
         if first.shape.rank != 1:
             for flat in tf.nest.flatten(inputs):
-                for i, size in enumerate(flat.shape[1:]):
-                    if size is None:
+                for i in range(1, flat.shape.rank):
+                    if dim_value(flat, i) is None:
                         raise ValueError(
-                            f"Input size (dimension {i} of inputs) must be accessible via "
+                            f"Input size (dimension {i - 1} of inputs) must be accessible via "
                             "shape inference, but saw value None.")
-        batch_size = first.shape[0] if first.shape.rank else None
+        batch_size = dim_value(first, 0)
         if batch_size is None:
             batch_size = tf.shape(first)[0]
 

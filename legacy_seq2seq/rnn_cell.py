@@ -22,7 +22,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell
+from legacy_seq2seq._checks import assert_like_rnncell, dim_value
 from legacy_seq2seq.linear import apply_linear, linear_variables
 from legacy_seq2seq.template import get_variable
 
@@ -55,7 +55,7 @@ def _snake_case(class_name: str) -> str:
 
 
 def _input_depth(inputs: tf.Tensor, cell_name: str) -> int:
-    depth = inputs.shape[-1] if inputs.shape.rank is not None else None
+    depth = dim_value(inputs, -1)
     if depth is None:
         raise ValueError(
             f"{cell_name}: expected inputs.shape[-1] to be known, saw shape: {inputs.shape}"
@@ -153,7 +153,9 @@ class RNNCell(tf.Module):
     ) -> Any:
         """Keras-style alias of `zero_state`; batch size and dtype default to the inputs'."""
         if inputs is not None:
-            batch_size = tf.shape(inputs)[0] if inputs.shape[0] is None else inputs.shape[0]
+            batch_size = dim_value(inputs, 0)
+            if batch_size is None:
+                batch_size = tf.shape(inputs)[0]
             dtype = dtype or inputs.dtype
         return self.zero_state(batch_size, dtype)
 

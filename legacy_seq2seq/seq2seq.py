@@ -270,6 +270,7 @@ def embedding_attention_seq2seq(
     dtype: tf.DType | None = None,
     scope: str | Any = None,
     initial_state_attention: bool = False,
+    attention_score: str = "additive",
 ) -> tuple[list[tf.Tensor], Any]:
     """Embedding encoder and attention decoder: the model of the translate demo.
 
@@ -291,6 +292,8 @@ def embedding_attention_seq2seq(
       dtype: dtype of the variables and state (default float32).
       scope: variable scope, default "embedding_attention_seq2seq".
       initial_state_attention: see `attention_decoder`.
+      attention_score: opt-in other attention scores, see `attention_decoder`
+        (default: the original's additive attention).
 
     Returns:
       `(outputs, state)`: T tensors `[batch, num_decoder_symbols]` (or
@@ -311,7 +314,8 @@ def embedding_attention_seq2seq(
                 embedding_size, num_heads=num_heads, output_size=output_size,
                 output_projection=output_projection, feed_previous=feed,
                 update_embedding_for_previous=not in_cond,
-                initial_state_attention=initial_state_attention)
+                initial_state_attention=initial_state_attention,
+                attention_score=attention_score)
 
         return _decode_with_feed_previous(feed_previous, decode)
 

@@ -112,11 +112,31 @@ class Template(tf.Module):
         # Keys are TF 1.x names without ":0"; tf.Module tracks the values, so
         # `variables`, `trainable_variables` and `tf.train.Checkpoint` see them.
         self._owned: dict[str, tf.Variable] = {}
+        # Set by load_tf1_checkpoint: the naming era of the last checkpoint loaded.
+        self.checkpoint_era: str | None = None
 
     @property
     def variables_by_name(self) -> dict[str, tf.Variable]:
         """A dict from TF 1.x variable name (without ":0") to variable, in creation order."""
         return dict(self._owned)
+
+    def bind(self, fn: Callable[..., Any], name: str | None = None) -> Template:
+        """A Template that runs `fn` with this Template's variables.
+
+        For a second function over the same model, e.g. beam search or an exported
+        serving function next to the training function: `fn` finds the variables
+        this Template already owns by name, and any it creates are shared too.
+
+        Args:
+          fn: the function to wrap.
+          name: the new module's name (default: this one's).
+
+        Returns:
+          A `Template` sharing the variable dictionary of this one.
+        """
+        bound = Template(fn, name=name or self.name)
+        bound._owned = self._owned
+        return bound
 
     @property
     def built(self) -> bool:

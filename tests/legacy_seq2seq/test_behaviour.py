@@ -212,6 +212,29 @@ def test_one2many_outputs_and_state_structure():
     assert describe(states["0"]) == describe(states["1"]) == LSTM_2
 
 
+@pytest.mark.parametrize("dtype", [tf.float64, tf.float16], ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "model",
+    [
+        lambda dtype: seq2seq.embedding_attention_seq2seq(
+            id_steps([1, 2]), id_steps([0, 1]), rnn_cell.GRUCell(3), 5, 6, 2, dtype=dtype
+        ),
+        lambda dtype: seq2seq.embedding_rnn_seq2seq(
+            id_steps([1, 2]), id_steps([0, 1]), rnn_cell.BasicLSTMCell(3), 5, 6, 2, dtype=dtype
+        ),
+    ],
+    ids=["embedding_attention_seq2seq", "embedding_rnn_seq2seq_lstm"],
+)
+def test_dtype_reaches_variables_outputs_and_state(model, dtype):
+    # As in TF 1.15: every variable, output and state leaf takes the requested dtype.
+    template = seq2seq.Template(model)
+    outputs, state = template(dtype)
+    assert {v.dtype for v in template.variables} == {dtype}
+    assert {o.dtype for o in outputs} == {dtype}
+    assert {s.dtype for s in tf.nest.flatten(state)} == {dtype}
+    assert all(np.all(np.isfinite(o.numpy())) for o in outputs)
+
+
 # ----- feed_previous ------------------------------------------------------------------------
 ENCODER = id_steps([1, 2])
 DECODER = id_steps([0, 1, 2])

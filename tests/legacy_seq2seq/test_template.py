@@ -166,3 +166,19 @@ def test_variable_creating_call_outside_a_template_raises_runtime_error():
         seq2seq.basic_rnn_seq2seq(
             [tf.ones([BATCH, 2])], [tf.ones([BATCH, 2])], rnn_cell.GRUCell(2)
         )
+
+
+def test_bind_runs_another_function_on_the_same_variables():
+    def model(x):
+        return tf.matmul(x, tf.compat.v1.get_variable("w", [3, 2]))
+
+    def doubled(x):
+        return 2.0 * model(x)
+
+    template = seq2seq.Template(model)
+    x = tf.ones([1, 3])
+    first = template(x)
+    bound = template.bind(doubled)
+    assert_close(bound(x).numpy(), 2.0 * first.numpy())
+    assert [v.name for v in bound.variables] == ["w:0"]
+    assert bound.variables[0] is template.variables[0]
