@@ -1,16 +1,19 @@
 """`python -m translate ...` and the `legacy-translate` command: see translate/translate.py."""
 
-import os
+import sys
+
+from translate import runtime_env
 
 
 def run() -> None:
     """Parses the flags and runs translate.translate.main (exits with its status)."""
-    # Keep TensorFlow's C++ start-up chatter (INFO lines) off the terminal unless asked for.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-    from absl import app
+    runtime_env.configure(sys.argv)
+    from absl import app, flags
 
     from translate import translate
 
+    # --helpshort lists the key flags of the main module: make those of translate.py ours.
+    flags.adopt_module_key_flags(translate)
     app.run(translate.main)
 
 

@@ -149,21 +149,37 @@ def get_batch(
       batch_size: sentences per batch.
 
     Returns:
-      (encoder_inputs, decoder_inputs, target_weights): lists of `encoder_size`,
-      `decoder_size`, `decoder_size` vectors of shape [batch_size] (int32, int32, float32), laid
-      out as the module docstring says. A source longer than `encoder_size` keeps its last
-      `encoder_size` tokens (reversed), a target longer than `decoder_size - 1` its first ones.
+      (encoder_inputs, decoder_inputs, target_weights): see `make_batch`.
 
     Raises:
       ValueError: the bucket holds no pair.
     """
-    encoder_size, decoder_size = buckets[bucket_id]
     if not data[bucket_id]:
         raise ValueError(f"bucket {bucket_id} {tuple(buckets[bucket_id])} holds no sentence pair")
+    pairs = [random.choice(data[bucket_id]) for _ in range(batch_size)]
+    return make_batch(pairs, *buckets[bucket_id])
+
+
+def make_batch(
+    pairs: Sequence[Pair], encoder_size: int, decoder_size: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Lays out (source ids, target ids) pairs as the time-major batch the model reads.
+
+    Args:
+      pairs: the batch's pairs, in batch order.
+      encoder_size: encoder length of the bucket.
+      decoder_size: decoder length of the bucket.
+
+    Returns:
+      (encoder_inputs, decoder_inputs, target_weights): lists of `encoder_size`,
+      `decoder_size`, `decoder_size` vectors of shape [len(pairs)] (int32, int32, float32),
+      laid out as the module docstring says. A source longer than `encoder_size` keeps its last
+      `encoder_size` tokens (reversed), a target longer than `decoder_size - 1` its first ones.
+    """
+    batch_size = len(pairs)
     encoder_rows = np.zeros((batch_size, encoder_size), dtype=np.int32)
     decoder_rows = np.zeros((batch_size, decoder_size), dtype=np.int32)
-    for row in range(batch_size):
-        encoder_input, decoder_input = random.choice(data[bucket_id])
+    for row, (encoder_input, decoder_input) in enumerate(pairs):
         padded = list(encoder_input) + [PAD_ID] * (encoder_size - len(encoder_input))
         encoder_rows[row] = padded[::-1][:encoder_size]
         decoder_row = [GO_ID] + list(decoder_input)

@@ -39,12 +39,11 @@ def greedy_decode(model: Seq2SeqModel, token_ids: list[int]) -> tuple[list[int],
     bucket_id, truncated = batching.bucket_for_sentence(len(token_ids), model.buckets)
     batch_size, model.batch_size = model.batch_size, 1
     try:
-        encoder_inputs, decoder_inputs, target_weights = model.get_batch(
+        encoder_inputs, decoder_inputs, _ = model.get_batch(
             {bucket_id: [(token_ids, [])]}, bucket_id)
     finally:
         model.batch_size = batch_size
-    _, _, output_logits = model.step(
-        None, encoder_inputs, decoder_inputs, target_weights, bucket_id, True)
+    output_logits = model.greedy_logits(encoder_inputs, decoder_inputs, bucket_id)
     outputs = [int(np.argmax(logit, axis=1)[0]) for logit in output_logits]
     if data_utils.EOS_ID in outputs:
         outputs = outputs[: outputs.index(data_utils.EOS_ID)]

@@ -157,6 +157,7 @@ class Seq2SeqModel:
         self._template = seq2seq.Template(self._bucket_model, name="seq2seq_model")
         self._forward_steps: dict[int, tf.types.experimental.GenericFunction] = {}
         self._train_steps: dict[int, tf.types.experimental.GenericFunction] = {}
+        self._greedy_steps: dict[int, tf.types.experimental.GenericFunction] = {}
         # One eager pass over the smallest bucket creates the variables.
         encoder_size, decoder_size = self.buckets[0]
         self._run_bucket(
@@ -211,16 +212,20 @@ class Seq2SeqModel:
         self,
         encoder_inputs: list[tf.Tensor],
         decoder_inputs: list[tf.Tensor],
-        targets: list[tf.Tensor],
-        weights: list[tf.Tensor],
+        targets: list[tf.Tensor] | None,
+        weights: list[tf.Tensor] | None,
         bucket: tuple[int, int],
         feed_previous: bool,
-    ) -> tuple[list[tf.Tensor], tf.Tensor, tuple[tf.Tensor, tf.Tensor] | None]:
+    ) -> tuple[list[tf.Tensor], tf.Tensor | None, tuple[tf.Tensor, tf.Tensor] | None]:
         """The original graph for one bucket; runs inside the Template that owns the variables.
+
+        With `targets` None only the decoder outputs are built (no loss): the greedy decoder's
+        graph, much smaller than the original's with its per-position sampled softmax.
 
         Returns:
           (outputs, loss, output_projection): the decoder outputs ([batch, size] with the
-          projection, else [batch, target_vocab] logits), the bucket's loss, and (w, b) or None.
+          projection, else [batch, target_vocab] logits), the bucket's loss (None without
+          targets), and (w, b) or None.
         """
         output_projection = None
         softmax_loss_function = None
@@ -246,6 +251,9 @@ class Seq2SeqModel:
                 dtype=self.dtype,
             )
 
+        if targets is None:
+            outputs, _ = seq2seq_f(encoder_inputs, decoder_inputs)
+            return outputs, None, output_projection
         outputs, losses = seq2seq.model_with_buckets(
             encoder_inputs, decoder_inputs, targets, weights, [bucket], seq2seq_f,
             softmax_loss_function=softmax_loss_function)
@@ -339,14 +347,26 @@ class Seq2SeqModel:
                 outputs, loss, projection = self._run_bucket(
                     self.buckets[bucket_id], encoder, decoder, weights,
                     feed_previous=self.forward_only)
-                if self.forward_only and projection is not None:
-                    w, b = projection
-                    outputs = [tf.matmul(output, w) + b for output in outputs]
+                if self.forward_only:
+                    outputs = _project(outputs, projection)
                 return loss, tf.stack(outputs)
 
             self._forward_steps[bucket_id] = tf.function(
                 forward_step, input_signature=self._signature(bucket_id), autograph=False)
         return self._forward_steps[bucket_id]
+
+    def _greedy_step(self, bucket_id: int) -> tf.types.experimental.GenericFunction:
+        if bucket_id not in self._greedy_steps:
+            def greedy_step(encoder, decoder):
+                encoder_size, decoder_size = self.buckets[bucket_id]
+                outputs, _, projection = self._template(
+                    tf.unstack(encoder, num=encoder_size), tf.unstack(decoder, num=decoder_size),
+                    None, None, self.buckets[bucket_id], True)
+                return tf.stack(_project(outputs, projection))
+
+            self._greedy_steps[bucket_id] = tf.function(
+                greedy_step, input_signature=self._signature(bucket_id)[:2], autograph=False)
+        return self._greedy_steps[bucket_id]
 
     # ------------------------------------------------------------------ the original's API
 
@@ -403,6 +423,27 @@ class Seq2SeqModel:
         loss, outputs = self._forward_step(bucket_id)(encoder, decoder, weights)
         return None, loss.numpy(), list(outputs.numpy())
 
+    def greedy_logits(
+        self,
+        encoder_inputs: Sequence[np.ndarray],
+        decoder_inputs: Sequence[np.ndarray],
+        bucket_id: int,
+    ) -> list[np.ndarray]:
+        """The logits of greedy decoding, as `step(..., forward_only=True)` of a forward-only
+        model returns them, without computing a loss (a smaller graph, traced faster).
+
+        Args:
+          encoder_inputs: `encoder_size` int vectors [batch].
+          decoder_inputs: `decoder_size` int vectors [batch]; only the first (GO) is read.
+          bucket_id: the bucket of the batch.
+
+        Returns:
+          `decoder_size` arrays of logits [batch, target_vocab].
+        """
+        encoder = np.asarray(encoder_inputs, dtype=np.int32)
+        decoder = np.asarray(decoder_inputs, dtype=np.int32)
+        return list(self._greedy_step(bucket_id)(encoder, decoder).numpy())
+
     def get_batch(
         self, data: batching.BucketedData, bucket_id: int
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -421,6 +462,16 @@ class Seq2SeqModel:
         """Multiplies the learning rate by `learning_rate_decay_factor` (the original's
         `learning_rate_decay_op`)."""
         self.learning_rate.assign(self.learning_rate * self.learning_rate_decay_factor)
+
+
+def _project(
+    outputs: list[tf.Tensor], projection: tuple[tf.Tensor, tf.Tensor] | None
+) -> list[tf.Tensor]:
+    """Decoder outputs to logits through the output projection (identity without one)."""
+    if projection is None:
+        return outputs
+    w, b = projection
+    return [tf.matmul(output, w) + b for output in outputs]
 
 
 def checkpoint_prefix(train_dir: str) -> str:

@@ -87,6 +87,11 @@ def evaluate(model: Seq2SeqModel, dev_set: list[list[batching.Pair]]) -> None:
         print(f"  eval: bucket {bucket_id} perplexity {perplexity(eval_loss):.2f}")
 
 
+def should_decay(loss: float, previous_losses: list[float]) -> bool:
+    """The original's rule: decay when the loss is above each of the last three intervals'."""
+    return len(previous_losses) > 2 and loss > max(previous_losses[-3:])
+
+
 def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
     """Trains until killed, or until the global step reaches `config.max_steps`.
 
@@ -128,6 +133,9 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
     def reached_max_steps() -> bool:
         return bool(config.max_steps) and int(model.global_step.numpy()) >= config.max_steps
 
+    if reached_max_steps():
+        print(f"Global step {int(model.global_step.numpy())} has reached --max_steps="
+              f"{config.max_steps}; nothing to train.")
     while not reached_max_steps():
         bucket_id = batching.choose_bucket(scale)
         start_time = time.time()
@@ -156,8 +164,7 @@ def _checkpoint(model: Seq2SeqModel, loss: float, step_time: float,
     print(f"global step {int(model.global_step.numpy())} learning rate "
           f"{float(model.learning_rate.numpy()):.4f} step-time {step_time:.2f} perplexity "
           f"{perplexity(loss):.2f}")
-    # Decrease the learning rate if no improvement was seen over the last 3 intervals.
-    if len(previous_losses) > 2 and loss > max(previous_losses[-3:]):
+    if should_decay(loss, previous_losses):
         model.decay_learning_rate()
     previous_losses.append(loss)
     model.saver.save(None, checkpoint_prefix(train_dir), global_step=model.global_step)

@@ -21,7 +21,9 @@ if __name__ == "__main__" and not __package__:
     _here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
     sys.path.insert(0, os.path.dirname(_here))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    from translate import runtime_env
+
+    runtime_env.configure(sys.argv)
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402

@@ -35,6 +35,10 @@ Output, one directory per configuration under --out_dir:
                         `translate.py --decode --data_dir data --train_dir train <flags.txt>`
                         run inside that directory
     decode_stderr.txt   its stderr (TF log noise included), for the "Sentence truncated" warning
+    decode_top_logits.npz   the original's 5 largest logits per output position of each input
+                            line (translate_dump_logits.py)
+    train_steps.npz     two SGD steps from the checkpoint, full-softmax configurations only
+                        (translate_dump_train_step.py)
 """
 from __future__ import print_function
 
@@ -202,6 +206,25 @@ def make_config(name, model_flags, train_flags, src_dir, corpus_dir, work_dir, o
         with open(os.path.join(dest, fname), "wb") as f:
             f.write(content)
     print("%s: %s, %d decode lines" % (name, latest, dec_out.count(b"\n")))
+    dump_numbers(src_dir, dest, model_flags)
+
+
+def dump_numbers(src_dir, golden, model_flags):
+    """Adds the original's logits (and, for full softmax, two training steps) to `golden`."""
+    scripts = ["translate_dump_logits.py"]
+    if int(model_flags_value(model_flags, "to_vocab_size")) <= 512:
+        scripts.append("translate_dump_train_step.py")
+    for script in scripts:
+        out, _ = run([sys.executable, os.path.join(HERE, script), "--src_dir", src_dir,
+                      "--golden", golden], cwd=HERE)
+        sys.stdout.write(out.decode("utf-8"))
+
+
+def model_flags_value(model_flags, name):
+    for flag in model_flags:
+        if flag.startswith("--%s=" % name):
+            return flag.split("=", 1)[1]
+    raise KeyError(name)
 
 
 def main():
@@ -212,7 +235,18 @@ def main():
     parser.add_argument("--out_dir",
                         default=os.path.join(ROOT, "tests", "translate", "golden", "tf1_ckpt"))
     parser.add_argument("--only", default=None, help="make one configuration only")
+    parser.add_argument("--dumps_only", action="store_true",
+                        help="keep the checkpoints in --out_dir, only redo the number dumps")
     args = parser.parse_args()
+    if args.dumps_only:
+        src_dir = os.path.join(args.work_dir, "src_dumps")
+        if os.path.exists(src_dir):
+            shutil.rmtree(src_dir)
+        patch_sources(args.orig_dir, src_dir)
+        for name, (model_flags, _) in sorted(CONFIGS.items()):
+            if args.only in (None, name):
+                dump_numbers(src_dir, os.path.join(args.out_dir, name), model_flags)
+        return
     if os.path.exists(args.work_dir):
         shutil.rmtree(args.work_dir)
     src_dir = os.path.join(args.work_dir, "src")
