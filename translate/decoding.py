@@ -88,6 +88,7 @@ def translate_line(
     sentence: bytes,
     source_vocab: dict[bytes, int],
     rev_target_vocab: list[bytes],
+    normalize_digits: bool = True,
 ) -> str:
     """Translates one line of text (bytes) into the target sentence (tokens joined by spaces).
 
@@ -96,11 +97,13 @@ def translate_line(
       sentence: the source sentence, UTF-8.
       source_vocab: source token -> id.
       rev_target_vocab: target id -> token.
+      normalize_digits: map digits to 0 before the lookup (as the model was trained).
 
     Returns:
       The translation; "" when the model outputs EOS first.
     """
-    token_ids = data_utils.sentence_to_token_ids(sentence, source_vocab)
+    token_ids = data_utils.sentence_to_token_ids(sentence, source_vocab,
+                                                 normalize_digits=normalize_digits)
     outputs, truncated = greedy_decode(model, token_ids)
     if truncated:
         logging.warning("Sentence truncated: %s", sentence.decode("utf-8", "replace"))
@@ -113,6 +116,7 @@ def interactive_decode(
     rev_target_vocab: list[bytes],
     stdin: BinaryIO | None = None,
     stdout: TextIO | None = None,
+    normalize_digits: bool = True,
 ) -> int:
     """The original's loop: prompt "> ", read a line, print its translation, until EOF.
 
@@ -123,6 +127,7 @@ def interactive_decode(
       stdin: binary stream to read lines from (default: sys.stdin's buffer); read as bytes so
         that any input, valid UTF-8 or not, gets an answer.
       stdout: text stream to write to (default: sys.stdout).
+      normalize_digits: map digits to 0 before the lookup (as the model was trained).
 
     Returns:
       The number of lines translated.
@@ -134,7 +139,8 @@ def interactive_decode(
     count = 0
     sentence = stdin.readline()
     while sentence:
-        stdout.write(translate_line(model, sentence, source_vocab, rev_target_vocab) + "\n")
+        stdout.write(translate_line(model, sentence, source_vocab, rev_target_vocab,
+                                    normalize_digits) + "\n")
         stdout.write("> ")
         stdout.flush()
         count += 1

@@ -36,6 +36,7 @@ class TrainConfig:
       steps_per_checkpoint: steps between log line, checkpoint and eval.
       max_steps: stop once the global step reaches this (0: never stop, as the original).
       progress_bar: draw a progress bar on stderr when it is a terminal.
+      normalize_digits: map digits to 0 in vocabularies and token ids (the original's way).
     """
 
     data_dir: str = "/tmp"
@@ -48,6 +49,7 @@ class TrainConfig:
     steps_per_checkpoint: int = 200
     max_steps: int = 0
     progress_bar: bool = True
+    normalize_digits: bool = True
 
 
 def prepare_token_ids(hparams: HParams, config: TrainConfig) -> tuple[str, str, str, str]:
@@ -62,7 +64,8 @@ def prepare_token_ids(hparams: HParams, config: TrainConfig) -> tuple[str, str, 
             from_dev, to_dev = config.from_dev_data, config.to_dev_data
         paths = data_utils.prepare_data(
             config.data_dir, config.from_train_data, config.to_train_data, from_dev, to_dev,
-            hparams.from_vocab_size, hparams.to_vocab_size)
+            hparams.from_vocab_size, hparams.to_vocab_size,
+            normalize_digits=config.normalize_digits)
     else:
         print(f"Preparing WMT data in {config.data_dir}")
         paths = data_utils.prepare_wmt_data(

@@ -56,6 +56,9 @@ flags.DEFINE_boolean("use_fp16", False, "Train using fp16 instead of fp32.")
 # Beyond the original; the defaults keep its behaviour.
 flags.DEFINE_boolean("use_lstm", False, "Use LSTM cells instead of GRU cells.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")
+flags.DEFINE_boolean("normalize_digits", True,
+                     "Map every digit to 0 before looking words up, as the original always "
+                     "does; --nonormalize_digits keeps numbers (train and decode alike).")
 flags.DEFINE_boolean("progress_bar", True,
                      "Show a progress bar between checkpoints (when stderr is a terminal).")
 
@@ -117,6 +120,7 @@ def train() -> None:
         steps_per_checkpoint=FLAGS.steps_per_checkpoint,
         max_steps=FLAGS.max_steps,
         progress_bar=FLAGS.progress_bar,
+        normalize_digits=FLAGS.normalize_digits,
     )
     training.train(hparams_from_flags(), config)
 
@@ -129,7 +133,8 @@ def decode() -> None:
               "untrained random parameters.", file=sys.stderr)
     source_vocab, rev_target_vocab = decoding.load_vocabularies(
         FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    decoding.interactive_decode(model, source_vocab, rev_target_vocab)
+    decoding.interactive_decode(model, source_vocab, rev_target_vocab,
+                                normalize_digits=FLAGS.normalize_digits)
 
 
 def self_test() -> None:
