@@ -27,12 +27,13 @@ The opt-in Luong et al. (2015) scores have their own variables, per head `a`:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import tensorflow as tf
 
 from legacy_seq2seq._checks import check_attention_arguments, dim_value, static_dim
-from legacy_seq2seq.linear import Linear
+from legacy_seq2seq.linear import Linear, LoopKernel, linear_variables
 from legacy_seq2seq.template import get_variable
 
 __all__ = ["ATTENTION_SCORES", "LegacyAttention", "attention_pool"]
@@ -40,6 +41,23 @@ __all__ = ["ATTENTION_SCORES", "LegacyAttention", "attention_pool"]
 _vs = tf.compat.v1
 
 ATTENTION_SCORES = ("additive", "luong_dot", "luong_general", "luong_concat")
+
+
+@tf.custom_gradient
+def _tf1_softmax(logits: tf.Tensor) -> tuple[tf.Tensor, Any]:
+    """Softmax over the last axis with TF 1.15's kernel arithmetic and gradient.
+
+    `tf.nn.softmax` of TF 2 can differ from TF 1.15's by one float32 ulp; a float64
+    model (whose attention softmax is float32, as in TF 1.15) would carry that into
+    its outputs. exp(x - max) * (1 / sum) is the arithmetic of TF 1.15's kernel.
+    """
+    shifted = tf.exp(logits - tf.reduce_max(logits, -1, keepdims=True))
+    probs = shifted * tf.math.reciprocal(tf.reduce_sum(shifted, -1, keepdims=True))
+
+    def grad(upstream: tf.Tensor) -> tf.Tensor:
+        return (upstream - tf.reduce_sum(upstream * probs, -1, keepdims=True)) * probs
+
+    return probs, grad
 
 
 class LegacyAttention:
@@ -86,6 +104,8 @@ class LegacyAttention:
             self.mask = tf.sequence_mask(attention_lengths, tf.shape(attention_states)[1])
         self.keys: list[tf.Tensor] = []
         self.v: list[tf.Variable] = []
+        # Set by `for_loop`: per head, (kernel, bias or None) of the query's map.
+        self._loop_query_maps: list[tuple[LoopKernel, tf.Tensor | None] | None] | None = None
         for a in range(num_heads):
             if score == "additive":
                 kernel = get_variable(
@@ -98,6 +118,40 @@ class LegacyAttention:
                         "keys_kernel", [self.attn_size, self.attn_size], dtype=dtype)
                     self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel))
                     self.v.append(get_variable("v", [self.attn_size], dtype=dtype))
+
+    def for_loop(self, query_size: int, query_dtype: tf.DType) -> LegacyAttention:
+        """This attention, with its query maps' kernels made ready for a loop's steps.
+
+        Call it in the scope the attention was built in, outside the loop and after a
+        first call (which made the query-side variables); the returned attention reads
+        the same values, and its gradient is faster (see `LoopKernel`).
+
+        Args:
+          query_size: the size of the (flattened) query.
+          query_dtype: the dtype of the query.
+
+        Returns:
+          A `LegacyAttention` sharing this one's keys and variables.
+        """
+        maps = []
+        with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
+            for head in range(self.num_heads):
+                if self.score == "additive":
+                    with _vs.variable_scope(f"Attention_{head}"):
+                        kernel, bias = linear_variables(query_size, self.attn_size, query_dtype)
+                    maps.append((LoopKernel(kernel), bias))
+                elif self.score == "luong_dot":
+                    maps.append(None)
+                else:
+                    scope, name = (("LuongConcat", "query_kernel") if self.score == "luong_concat"
+                                   else ("LuongGeneral", "kernel"))
+                    with _vs.variable_scope(f"{scope}_{head}"):
+                        kernel = get_variable(name, [query_size, self.attn_size],
+                                              dtype=self.dtype)
+                    maps.append((LoopKernel(kernel), None))
+        prepared = copy.copy(self)
+        prepared._loop_query_maps = maps
+        return prepared
 
     def zero_reads(self, batch_size: Any) -> list[tf.Tensor]:
         """Zero reads `[batch, attn_size]`, one per head (before the first real read)."""
@@ -135,32 +189,15 @@ class LegacyAttention:
             scores = self._scores(a, query)
             if self.mask is not None:
                 scores = tf.where(self.mask, scores, tf.fill(tf.shape(scores), scores.dtype.min))
-            weight = tf.cast(tf.nn.softmax(tf.cast(scores, tf.float32)), self.dtype)
-            read = tf.reduce_sum(weight[:, :, None] * self.states, 1)
+            weight = tf.cast(_tf1_softmax(tf.cast(scores, tf.float32)), self.dtype)
+            read = tf.reduce_sum(tf.expand_dims(weight, 2) * self.states, 1)
             reads.append(tf.reshape(read, [-1, self.attn_size]))
             weights.append(weight)
         return reads, weights
 
     def _scores(self, head: int, query: tf.Tensor) -> tf.Tensor:
         """Unnormalized scores `[batch, attn_length]` of one head."""
-        if self.score == "additive":
-            with _vs.variable_scope(f"Attention_{head}"):
-                y = tf.cast(Linear(query, self.attn_size, True)(query), self.dtype)
-            return tf.reduce_sum(self.v[head] * tf.tanh(self.keys[head] + y[:, None, :]), 2)
-        if self.score == "luong_concat":
-            with _vs.variable_scope(f"LuongConcat_{head}"):
-                kernel = get_variable(
-                    "query_kernel", [static_dim(query, 1, "the attention query"),
-                                     self.attn_size], dtype=self.dtype)
-            y = tf.matmul(tf.cast(query, self.dtype), kernel)
-            return tf.reduce_sum(self.v[head] * tf.tanh(self.keys[head] + y[:, None, :]), 2)
-        if self.score == "luong_general":
-            with _vs.variable_scope(f"LuongGeneral_{head}"):
-                kernel = get_variable(
-                    "kernel", [static_dim(query, 1, "the attention query"), self.attn_size],
-                    dtype=self.dtype)
-            projected = tf.matmul(tf.cast(query, self.dtype), kernel)
-        else:
+        if self.score == "luong_dot":
             query_size = static_dim(query, 1, "the attention query")
             if query_size != self.attn_size:
                 raise ValueError(
@@ -168,8 +205,31 @@ class LegacyAttention:
                     f"flattened) to have the attention size {self.attn_size}, but it has "
                     f"size {query_size}; use 'luong_general', which learns the map between "
                     "the two.")
-            projected = tf.cast(query, self.dtype)
-        return tf.einsum("bld,bd->bl", self.states, projected)
+            return tf.einsum("bld,bd->bl", self.states, tf.cast(query, self.dtype))
+        projected = self._project_query(head, query)
+        if self.score == "luong_general":
+            return tf.einsum("bld,bd->bl", self.states, projected)
+        # expand_dims, not [:, None, :]: its gradient is a reshape, not a strided copy.
+        return tf.reduce_sum(
+            self.v[head] * tf.tanh(self.keys[head] + tf.expand_dims(projected, 1)), 2)
+
+    def _project_query(self, head: int, query: tf.Tensor) -> tf.Tensor:
+        """The query through the head's query map: `[batch, attn_size]` of `self.dtype`."""
+        if self._loop_query_maps is not None:
+            kernel, bias = self._loop_query_maps[head]
+            if bias is None:
+                return kernel(tf.cast(query, self.dtype))
+            return tf.cast(tf.nn.bias_add(kernel(query), bias), self.dtype)
+        if self.score == "additive":
+            with _vs.variable_scope(f"Attention_{head}"):
+                return tf.cast(Linear(query, self.attn_size, True)(query), self.dtype)
+        scope, name = (("LuongConcat", "query_kernel") if self.score == "luong_concat"
+                       else ("LuongGeneral", "kernel"))
+        with _vs.variable_scope(f"{scope}_{head}"):
+            kernel = get_variable(
+                name, [static_dim(query, 1, "the attention query"), self.attn_size],
+                dtype=self.dtype)
+        return tf.matmul(tf.cast(query, self.dtype), kernel)
 
 
 def attention_pool(

@@ -33,6 +33,15 @@ _PROJECTION_BY_NUM_SYMBOLS = (
     "embedding_attention_decoder",
     "embedding_tied_rnn_seq2seq",
 )
+# Cell spec keys passed to the base cell's constructor when present.
+_CELL_OPTIONS = (
+    "forget_bias",
+    "state_is_tuple",
+    "use_peepholes",
+    "num_proj",
+    "cell_clip",
+    "proj_clip",
+)
 
 
 class Case:
@@ -96,8 +105,11 @@ class Case:
 
 def load_cases(root: str) -> list[Case]:
     """Load every case directory under ``root`` (sorted by name)."""
+    # Hidden directories are generators' unfinished work (see make_extra_cases.py).
     names = sorted(
-        d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "case.json"))
+        d
+        for d in os.listdir(root)
+        if not d.startswith(".") and os.path.isfile(os.path.join(root, d, "case.json"))
     )
     return [Case(os.path.join(root, name)) for name in names]
 
@@ -110,6 +122,43 @@ def _call_spec(config: dict) -> dict:
 def variable_specs(case: Case) -> set[tuple]:
     """The variables the case must create: {(tf1 name, shape tuple, dtype name)}."""
     return {(v["name"], tuple(v["shape"]), v["dtype"]) for v in case.config["variables"]}
+
+
+def _single_cell(spec: dict, rnn_cell):
+    """One fresh base cell of the spec's type with the spec's constructor options."""
+    options = {key: spec[key] for key in _CELL_OPTIONS if key in spec}
+    return getattr(rnn_cell, spec["type"])(spec["num_units"], **options)
+
+
+def make_cell(spec: dict, rnn_cell, case_name: str = "?"):
+    """A fresh cell built from a cell spec (see golden/README.md).
+
+    Args:
+        spec: the cell spec: base type and options, optional MultiRNNCell layering, wrappers.
+        rnn_cell: the module with the cell classes (``tf.contrib.rnn`` or
+            ``legacy_seq2seq.rnn_cell``).
+        case_name: named in errors.
+
+    Returns:
+        the (multi-layer, wrapped) cell; nothing is built yet.
+
+    Raises:
+        ValueError: for an unknown wrapper type.
+    """
+    if spec["multi"]:
+        layers = [_single_cell(spec, rnn_cell) for _ in range(spec["num_layers"])]
+        cell = rnn_cell.MultiRNNCell(layers, state_is_tuple=spec["multi_state_is_tuple"])
+    else:
+        cell = _single_cell(spec, rnn_cell)
+    for wrapper in spec["wrappers"]:
+        kind = wrapper["type"]
+        if kind == "InputProjectionWrapper":
+            cell = rnn_cell.InputProjectionWrapper(cell, wrapper["num_proj"])
+        elif kind == "OutputProjectionWrapper":
+            cell = rnn_cell.OutputProjectionWrapper(cell, wrapper["output_size"])
+        else:
+            raise ValueError(f"case {case_name}: unknown cell wrapper {kind!r}")
+    return cell
 
 
 class _Builder:
@@ -137,38 +186,9 @@ class _Builder:
         return self.tf.nest.pack_sequence_as(cell.state_size, leaves)
 
     # ----- cells ------------------------------------------------------------------------------
-    def single_cell(self, spec: dict):
-        """One fresh base cell of the spec's type with the spec's constructor options."""
-        options = {
-            key: spec[key]
-            for key in (
-                "forget_bias",
-                "state_is_tuple",
-                "use_peepholes",
-                "num_proj",
-                "cell_clip",
-                "proj_clip",
-            )
-            if key in spec
-        }
-        return getattr(self.rnn_cell, spec["type"])(spec["num_units"], **options)
-
     def cell(self, spec: dict):
         """A fresh cell (multi-layer and wrapped as the spec says)."""
-        if spec["multi"]:
-            layers = [self.single_cell(spec) for _ in range(spec["num_layers"])]
-            cell = self.rnn_cell.MultiRNNCell(layers, state_is_tuple=spec["multi_state_is_tuple"])
-        else:
-            cell = self.single_cell(spec)
-        for wrapper in spec["wrappers"]:
-            kind = wrapper["type"]
-            if kind == "InputProjectionWrapper":
-                cell = self.rnn_cell.InputProjectionWrapper(cell, wrapper["num_proj"])
-            elif kind == "OutputProjectionWrapper":
-                cell = self.rnn_cell.OutputProjectionWrapper(cell, wrapper["output_size"])
-            else:
-                raise ValueError(f"case {self.case.name}: unknown cell wrapper {kind!r}")
-        return cell
+        return make_cell(spec, self.rnn_cell, self.case.name)
 
     # ----- special keyword arguments ----------------------------------------------------------
     def root_variable(self, name: str, shape: list):
@@ -378,6 +398,17 @@ class _Builder:
         results["objective"] = self.tf.add_n([self.loss_sum(loss) for loss in losses])
         return results
 
+    def call(self) -> dict:
+        """The call of the case's function (see ``build``)."""
+        function = self.case.function
+        if function == "one2many_rnn_seq2seq":
+            return self.one2many_call()
+        if function in _LOSS_FUNCTIONS:
+            return self.loss_call()
+        if function == "model_with_buckets":
+            return self.buckets_call()
+        return self.seq_call()
+
 
 def build(case: Case, inputs: dict, seq2seq, rnn_cell, tf) -> dict:
     """Make the case's call from input tensors, creating its variables in the current scope.
@@ -400,14 +431,13 @@ def build(case: Case, inputs: dict, seq2seq, rnn_cell, tf) -> dict:
         ValueError: if the case uses a construct this builder does not know.
     """
     builder = _Builder(case, inputs, seq2seq, rnn_cell, tf)
-    function = case.function
-    if function == "one2many_rnn_seq2seq":
-        return builder.one2many_call()
-    if function in _LOSS_FUNCTIONS:
-        return builder.loss_call()
-    if function == "model_with_buckets":
-        return builder.buckets_call()
-    return builder.seq_call()
+    outer = case.config.get("outer_scope")
+    if outer is None:
+        return builder.call()
+    # The whole call, root variables included, runs inside this scope (its dtype becomes the
+    # default of every function whose `dtype` argument is left out).
+    with tf.compat.v1.variable_scope(outer["name"], dtype=tf.as_dtype(outer["dtype"])):
+        return builder.call()
 
 
 def _variable_spec(variable) -> tuple:
@@ -503,3 +533,33 @@ def run_template(case: Case, seq2seq, rnn_cell, tf, use_function: bool) -> tuple
     values = {k: None if v is None else v.numpy() for k, v in results.items()}
     variables = {_variable_spec(v) for v in template.variables}
     return values, variables
+
+
+def result_problems(case: Case, results: dict, mismatch) -> list[str]:
+    """Every way ``results`` fails to reproduce the case's stored reference.
+
+    Args:
+        case: the case.
+        results: dict io.npz key -> array, or None for a gradient with no path (as returned
+            by ``run_graph`` / ``run_template``).
+        mismatch: ``mismatch(ours, reference, dtype)`` -> None or a description (the
+            tolerance rule, ``numerics.mismatch`` in the TF 2 tests).
+
+    Returns:
+        one line per differing key (empty when everything matches).
+    """
+    problems = []
+    for key in case.result_keys:
+        if key not in results:
+            problems.append(f"{key}: not produced")
+            continue
+        ours = results[key]
+        if ours is None:
+            # TF 1.15 had no gradient path here either (the reference stores zeros).
+            if key not in case.grad_none:
+                problems.append(f"{key}: gradient is None, TF 1.15 has one")
+            continue
+        problem = mismatch(ours, case.io[key], case.dtype)
+        if problem:
+            problems.append(f"{key}: {problem}")
+    return problems
