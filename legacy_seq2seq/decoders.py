@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from legacy_seq2seq import rnn_cell
 from legacy_seq2seq._checks import (
     assert_like_rnncell,
     assert_nonempty,
@@ -22,11 +23,12 @@ from legacy_seq2seq._checks import (
     dim_value,
 )
 from legacy_seq2seq.attention import LegacyAttention
-from legacy_seq2seq.linear import Linear
+from legacy_seq2seq.linear import Linear, LoopKernel, apply_linear_over_time, linear_variables
 from legacy_seq2seq.template import get_variable
 
 __all__ = [
     "AttentionDecoderStep",
+    "TeacherForcedSteps",
     "rnn_decoder",
     "attention_decoder",
     "embedding_rnn_decoder",
@@ -169,6 +171,92 @@ class AttentionDecoderStep:
             projection_inputs = [tf.cast(cell_output, self.dtype)] + reads
             output = Linear(projection_inputs, self.output_size, True)(projection_inputs)
         return output, state, reads, weights
+
+    def teacher_forced(self, inputs: tf.Tensor, state: Any) -> TeacherForcedSteps:
+        """Prepares running this step over given inputs (no feedback) in a loop.
+
+        Call it in the step's variable scope, after a first `__call__` made the
+        variables, and outside the loop.
+
+        Args:
+          inputs: `[time, batch, input_size]`, the (embedded) decoder inputs.
+          state: a state of the cell (for its structure and size).
+
+        Returns:
+          A `TeacherForcedSteps`.
+        """
+        return TeacherForcedSteps(self, inputs, state)
+
+
+class TeacherForcedSteps:
+    """The steps of an `AttentionDecoderStep` whose inputs are known in advance.
+
+    The decoder's input map `[input, reads] @ K + b` is split: the input part of every
+    time step is computed before the recurrence (`projected`, one matmul), and since
+    the outputs are not fed back, the output map of every step after it
+    (`project_outputs`, one matmul). `recur` is the rest of a step. Together they
+    compute the same function as calling the step at each time step. Kernels used
+    inside the loop are `LoopKernel`s, and a cell that `FusedStack` accepts runs
+    through it.
+
+    Args:
+      step: the decoder step, already called once.
+      inputs: `[time, batch, input_size]`, the (embedded) decoder inputs.
+      state: a state of the cell (for its structure and size).
+    """
+
+    def __init__(self, step: AttentionDecoderStep, inputs: tf.Tensor, state: Any):
+        self._step = step
+        self.dtype = step.dtype
+        input_size = dim_value(inputs, 2)
+        attention = step.attention
+        read_size = attention.num_heads * attention.attn_size
+        with _vs.variable_scope(step.scope, reuse=True):
+            kernel, bias = linear_variables(input_size + read_size, input_size, self.dtype)
+            query_size = sum(dim_value(part, 1) for part in tf.nest.flatten(state))
+            self.attention = attention.for_loop(query_size, tf.nest.flatten(state)[0].dtype)
+            with _vs.variable_scope("AttnOutputProjection"):
+                output_kernel, self._output_bias = linear_variables(
+                    step.cell.output_size + read_size, step.output_size, self.dtype)
+        inputs_kernel, reads_kernel = tf.split(kernel, [input_size, read_size], axis=0)
+        self.projected = apply_linear_over_time(
+            tf.cast(inputs, self.dtype), LoopKernel(inputs_kernel), bias)
+        self._reads_kernel = LoopKernel(reads_kernel)
+        self._output_kernel = LoopKernel(output_kernel)
+        self._fused_cell = rnn_cell.FusedStack.of(step.cell)
+
+    def recur(self, projected_input: tf.Tensor, state: Any, reads: list[tf.Tensor]
+              ) -> tuple[tf.Tensor, Any, list[tf.Tensor], list[tf.Tensor]]:
+        """The recurrent part of a step.
+
+        Args:
+          projected_input: this step's row of `projected`, `[batch, input_size]`.
+          state: the cell's state.
+          reads: the previous step's attention reads, per head `[batch, attn_size]`.
+
+        Returns:
+          `(cell_output, state, reads, weights)`; the step's output is
+          `project_outputs` of `cell_output` and `reads`.
+        """
+        read_inputs = reads[0] if len(reads) == 1 else tf.concat(reads, 1)
+        x = projected_input + self._reads_kernel(read_inputs)
+        if self._fused_cell is not None:
+            cell_output, state = self._fused_cell.step(x, state)
+        else:
+            cell_output, state = self._step.cell(x, state)
+        reads, weights = self.attention(state)
+        return cell_output, state, reads, weights
+
+    def project_outputs(self, cell_outputs: tf.Tensor, reads: list[tf.Tensor]) -> tf.Tensor:
+        """The output map of every time step: `[time, batch, output_size]`.
+
+        Args:
+          cell_outputs: `[time, batch, cell.output_size]` from `recur`.
+          reads: per head, `[time, batch, attn_size]` from `recur`.
+        """
+        parts = [tf.cast(cell_outputs, self.dtype)] + list(reads)
+        return apply_linear_over_time(tf.concat(parts, 2), self._output_kernel,
+                                      self._output_bias)
 
 
 def attention_decoder_with_weights(

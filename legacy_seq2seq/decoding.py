@@ -93,7 +93,7 @@ def embedding_attention_beam_search(
     num_decoder_symbols: int,
     embedding_size: int,
     beam_size: int,
-    max_length: int,
+    max_length: int | tf.Tensor,
     num_heads: int = 1,
     output_projection: tuple[Any, Any] | None = None,
     length_penalty_alpha: float = 0.0,
@@ -115,13 +115,14 @@ def embedding_attention_beam_search(
 
     Args:
       encoder_inputs: list of T int tensors `[batch]`, the sentences padded to one
-        length (a bucket), as the model's encoder inputs.
+        length (a bucket), as the model's encoder inputs; or a time-major int tensor
+        `[T, batch]`, whose encoder runs in a `tf.while_loop` (one graph for every T).
       cell: the model's RNN cell (a fresh, unbuilt cell of the same configuration).
       num_encoder_symbols, num_decoder_symbols: vocabulary sizes.
       embedding_size: size of the embeddings.
       beam_size: hypotheses kept per sentence, 1 <= beam_size <= num_decoder_symbols.
       max_length: the most output symbols per hypothesis (e.g. the bucket's decoder
-        length), >= 1.
+        length), >= 1; may be a scalar int32 tensor (one graph for every length).
       num_heads: number of attention heads of the model.
       output_projection: None or `(W [cell.output_size, num_decoder_symbols], B)`,
         as given to `embedding_attention_seq2seq`.
@@ -142,13 +143,14 @@ def embedding_attention_beam_search(
         bad `output_projection`.
       TypeError: `cell` is not an RNN cell.
     """
-    assert_nonempty("encoder_inputs", encoder_inputs, "beam search")
+    if not tf.is_tensor(encoder_inputs):
+        assert_nonempty("encoder_inputs", encoder_inputs, "beam search")
     assert_like_rnncell("cell", cell)
     if not 1 <= beam_size <= num_decoder_symbols:
         raise ValueError(
             f"beam_size must be between 1 and num_decoder_symbols ({num_decoder_symbols}), "
             f"got {beam_size}.")
-    if max_length < 1:
+    if not tf.is_tensor(max_length) and max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}.")
 
     with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
@@ -187,7 +189,7 @@ def embedding_attention_greedy_decode(
     num_encoder_symbols: int,
     num_decoder_symbols: int,
     embedding_size: int,
-    max_length: int,
+    max_length: int | tf.Tensor,
     num_heads: int = 1,
     output_projection: tuple[Any, Any] | None = None,
     go_id: int = GO_ID,

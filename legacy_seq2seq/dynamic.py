@@ -81,19 +81,50 @@ def loop_rnn(
             if not dtype:
                 raise ValueError("If no initial_state is provided, dtype must be specified")
             initial_state = cell.zero_state(_batch_size(inputs), dtype)
-        first_output, state = cell(inputs[0], initial_state)
+        first_output, first_state = cell(inputs[0], initial_state)
         varscope.reuse_variables()
+        layered = _run_layer_by_layer(cell, inputs, initial_state)
+        if layered is not None:
+            # Step 0 above only made the variables; its unused ops are pruned.
+            return layered
         num_steps = tf.shape(inputs)[0]
         outputs = tf.TensorArray(first_output.dtype, size=num_steps,
                                  element_shape=first_output.shape).write(0, first_output)
+        # Reading steps from a TensorArray keeps the gradient O(time), where slicing
+        # `inputs[t]` would add a full-size gradient at every step.
+        steps = _unstacked(inputs)
 
         def body(t: tf.Tensor, state: Any, outputs: tf.TensorArray):
-            output, state = cell(inputs[t], state)
+            output, state = cell(steps.read(t), state)
             return t + 1, state, outputs.write(t, output)
 
         _, state, outputs = tf.while_loop(
-            lambda t, *_: t < num_steps, body, (tf.constant(1), state, outputs))
+            lambda t, *_: t < num_steps, body, (tf.constant(1), first_state, outputs))
         return outputs.stack(), state
+
+
+def _unstacked(values: tf.Tensor) -> tf.TensorArray:
+    """A TensorArray of the time steps of `values` `[time, ...]`."""
+    return tf.TensorArray(values.dtype, size=tf.shape(values)[0],
+                          element_shape=values.shape[1:]).unstack(values)
+
+
+def _run_layer_by_layer(cell: Any, inputs: tf.Tensor, initial_state: Any) -> Any:
+    """Runs a built, possibly embedding-wrapped `rnn_cell.FusedStack` cell layer by layer.
+
+    Returns:
+      `(outputs [time, batch, output_size], final_state)`, as running `cell` step by
+      step would, or None when `cell` is not such a cell.
+    """
+    inner = cell.wrapped_cell if isinstance(cell, rnn_cell.EmbeddingWrapper) else cell
+    stack = rnn_cell.FusedStack.of(inner)
+    if stack is None:
+        return None
+    if inner is not cell:
+        return stack.run(cell.embed_sequence(inputs), initial_state)
+    if inputs.shape.rank != 3 or not inputs.dtype.is_floating:
+        return None
+    return stack.run(inputs, initial_state)
 
 
 def loop_embedding_attention_decoder(
@@ -142,12 +173,20 @@ def loop_embedding_attention_decoder(
         with _vs.variable_scope("attention_decoder") as varscope:
             step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
                                         varscope.dtype, attention_score=attention_score)
-            reads = step.attention.zero_reads(_batch_size(decoder_inputs))
+            initial_reads = step.attention.zero_reads(_batch_size(decoder_inputs))
             if initial_state_attention:
-                reads, _ = step.attention(initial_state)
+                initial_reads, _ = step.attention(initial_state)
             output, state, reads, weights = step(
-                embedded[0], initial_state, reads, reuse_attention=initial_state_attention)
+                embedded[0], initial_state, initial_reads,
+                reuse_attention=initial_state_attention)
             varscope.reuse_variables()
+            if loop_function is None:
+                # Step 0 above only made the variables; its unused ops are pruned.
+                outputs, state, all_weights = _teacher_forced_steps(
+                    step, embedded, initial_state, initial_reads)
+                if return_attention_weights:
+                    return outputs, state, all_weights
+                return outputs, state
             num_steps = tf.shape(decoder_inputs)[0]
             outputs = tf.TensorArray(output.dtype, size=num_steps,
                                      element_shape=output.shape).write(0, output)
@@ -171,6 +210,44 @@ def loop_embedding_attention_decoder(
     if return_attention_weights:
         return outputs.stack(), state, all_weights.stack()
     return outputs.stack(), state
+
+
+def _teacher_forced_steps(
+    step: AttentionDecoderStep, embedded: tf.Tensor, state: Any, reads: list[tf.Tensor]
+) -> tuple[tf.Tensor, Any, tf.Tensor]:
+    """Every step of an attention decoder whose inputs are given (no feedback).
+
+    The input map of all steps is applied before the `tf.while_loop` and the output
+    map after it, each as one matmul; the loop runs only the recurrence.
+
+    Returns:
+      `(outputs [time, batch, output_size], final_state,
+      attention weights [time, num_heads, batch, attn_length])`.
+    """
+    steps = step.teacher_forced(embedded, state)
+    inputs = _unstacked(steps.projected)
+    num_steps = tf.shape(embedded)[0]
+    batch = embedded.shape[1:2]
+
+    def collector(*dims: int | None) -> tf.TensorArray:
+        return tf.TensorArray(step.dtype, size=num_steps, element_shape=dims)
+
+    attention = step.attention
+    cell_outputs = collector(*batch, step.cell.output_size)
+    read_steps = [collector(*batch, attention.attn_size) for _ in reads]
+    weight_steps = collector(attention.num_heads, *batch, attention.attn_length)
+
+    def body(t, state, reads, cell_outputs, read_steps, weight_steps):
+        cell_output, state, reads, weights = steps.recur(inputs.read(t), state, reads)
+        return (t + 1, state, reads, cell_outputs.write(t, cell_output),
+                [ta.write(t, read) for ta, read in zip(read_steps, reads)],
+                weight_steps.write(t, tf.stack(weights)))
+
+    _, state, _, cell_outputs, read_steps, weight_steps = tf.while_loop(
+        lambda t, *_: t < num_steps, body,
+        (tf.constant(0), state, reads, cell_outputs, read_steps, weight_steps))
+    outputs = steps.project_outputs(cell_outputs.stack(), [ta.stack() for ta in read_steps])
+    return outputs, state, weight_steps.stack()
 
 
 def loop_embedding_attention_seq2seq(

@@ -15,7 +15,8 @@ import tensorflow as tf
 from legacy_seq2seq._checks import dim_value
 from legacy_seq2seq.template import get_variable
 
-__all__ = ["Linear", "linear", "linear_variables", "apply_linear"]
+__all__ = ["Linear", "linear", "linear_variables", "apply_linear",
+           "apply_linear_over_time", "LoopKernel"]
 
 
 def _as_list(args: tf.Tensor | Sequence[tf.Tensor]) -> list[tf.Tensor]:
@@ -74,6 +75,75 @@ def apply_linear(
     if bias is not None:
         out = tf.nn.bias_add(out, bias)
     return out
+
+
+class LoopKernel:
+    """A kernel multiplied at every step of a loop, with a fast gradient.
+
+    The gradient of `x @ kernel` with respect to `x` is `dy @ kernel^T`. TensorFlow
+    computes it with a transposed operand, which on CPU is several times slower than
+    a plain matmul for the few rows (the batch) of one time step. Built outside the
+    loop, a `LoopKernel` makes the transpose once; inside, `loop_kernel(x)` equals
+    `tf.matmul(x, kernel)` and its gradient multiplies by the stored transpose. When
+    no gradient is taken, the unused transpose is pruned from the graph.
+
+    Under TF 1.x control flow (`tf.compat.v1.disable_control_flow_v2`) it is a plain
+    matmul.
+
+    Args:
+      kernel: `[input_size, output_size]`.
+    """
+
+    def __init__(self, kernel: tf.Tensor):
+        self.kernel = tf.convert_to_tensor(kernel)
+        self._fast_gradient = tf.compat.v1.control_flow_v2_enabled()
+        self.transposed = tf.transpose(self.kernel) if self._fast_gradient else None
+
+    @property
+    def shape(self) -> tf.TensorShape:
+        return self.kernel.shape
+
+    def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+        """`inputs @ kernel`: `[batch, input_size]` -> `[batch, output_size]`."""
+        if not self._fast_gradient:
+            return tf.matmul(inputs, self.kernel)
+        return _matmul_with_transpose(inputs, self.kernel, self.transposed)
+
+
+def _matmul_with_transpose(inputs: tf.Tensor, kernel: tf.Tensor,
+                           transposed: tf.Tensor) -> tf.Tensor:
+    @tf.custom_gradient
+    def matmul(inputs: tf.Tensor, kernel: tf.Tensor):
+        def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            return (tf.matmul(upstream, transposed),
+                    tf.matmul(inputs, upstream, transpose_a=True))
+
+        return tf.matmul(inputs, kernel), gradient
+
+    return matmul(inputs, kernel)
+
+
+def apply_linear_over_time(
+    inputs: tf.Tensor, kernel: tf.Tensor | LoopKernel, bias: tf.Tensor | None = None
+) -> tf.Tensor:
+    """`inputs @ kernel (+ bias)` for every time step at once, as one matmul.
+
+    Args:
+      inputs: `[time, batch, input_size]`, input_size static.
+      kernel: `[input_size, output_size]`, a tensor or a `LoopKernel`.
+      bias: optional `[output_size]`.
+
+    Returns:
+      `[time, batch, output_size]`.
+    """
+    output_size = dim_value(kernel, 1)
+    flat = tf.reshape(inputs, [-1, dim_value(inputs, 2)])
+    flat = kernel(flat) if isinstance(kernel, LoopKernel) else tf.matmul(flat, kernel)
+    if bias is not None:
+        flat = tf.nn.bias_add(flat, bias)
+    outputs = tf.reshape(flat, tf.concat([tf.shape(inputs)[:2], [output_size]], 0))
+    outputs.set_shape(inputs.shape[:2].concatenate([output_size]))
+    return outputs
 
 
 class Linear:

@@ -18,12 +18,17 @@ import collections
 import copy
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
 from legacy_seq2seq._checks import assert_like_rnncell, dim_value
-from legacy_seq2seq.linear import apply_linear, linear_variables
+from legacy_seq2seq.linear import (
+    LoopKernel,
+    apply_linear,
+    apply_linear_over_time,
+    linear_variables,
+)
 from legacy_seq2seq.template import get_variable
 
 __all__ = [
@@ -40,6 +45,8 @@ __all__ = [
     "DropoutWrapper",
     "ResidualWrapper",
     "DeviceWrapper",
+    "FusedWeights",
+    "FusedStack",
 ]
 
 _vs = tf.compat.v1
@@ -88,6 +95,25 @@ class LSTMStateTuple(_LSTMStateTupleBase):
         if c.dtype != h.dtype:
             raise TypeError(f"Inconsistent internal state: {c.dtype} vs {h.dtype}")
         return c.dtype
+
+
+class FusedWeights(NamedTuple):
+    """A cell's weights split by what they multiply, for running a whole sequence at once.
+
+    `cell(x, h)` computes `[x, h] @ K + b`; the same map is `x @ K_x + b + h @ K_h`, and
+    the `x @ K_x + b` part of every time step can be computed before the recurrence, in one
+    large matmul (see `FusedStack`). Made outside loops, so the kernels' transposes (for
+    the gradient, see `LoopKernel`) are made once.
+
+    Attributes:
+      input_kernel: `[input_size, m]`, the input rows of the cell's kernel(s), side by side.
+      input_bias: `[m]`, the biases, in the same order.
+      state_kernels: the state rows of the kernel(s), one `[n, .]` matrix per kernel.
+    """
+
+    input_kernel: LoopKernel
+    input_bias: tf.Tensor
+    state_kernels: tuple[LoopKernel, ...]
 
 
 class RNNCell(tf.Module):
@@ -311,12 +337,45 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         w = self._weights
-        gates = tf.sigmoid(apply_linear([inputs, state], w["gates/kernel"], w["gates/bias"]))
-        r, u = tf.split(gates, 2, axis=1)
-        candidate = self._activation(
-            apply_linear([inputs, r * state], w["candidate/kernel"], w["candidate/bias"]))
-        new_h = u * state + (1 - u) * candidate
+        new_h = self._update(
+            apply_linear([inputs, state], w["gates/kernel"], w["gates/bias"]), state,
+            lambda reset_state: apply_linear([inputs, reset_state], w["candidate/kernel"],
+                                             w["candidate/bias"]))
         return new_h, new_h
+
+    def fused_weights(self) -> FusedWeights:
+        """The built cell's weights split for `fused_step` (inputs' part: gates, candidate).
+
+        Returns:
+          A `FusedWeights` with `state_kernels = (gates [n, 2n], candidate [n, n])`.
+        """
+        w = self._weights
+        depth = dim_value(w["gates/kernel"], 0) - self._num_units
+        # tf.split, not slicing: the gradient of a slice is a zero-padded full-size copy.
+        gates_x, gates_h = tf.split(w["gates/kernel"], [depth, self._num_units], axis=0)
+        candidate_x, candidate_h = tf.split(
+            w["candidate/kernel"], [depth, self._num_units], axis=0)
+        return FusedWeights(LoopKernel(tf.concat([gates_x, candidate_x], 1)),
+                            tf.concat([w["gates/bias"], w["candidate/bias"]], 0),
+                            (LoopKernel(gates_h), LoopKernel(candidate_h)))
+
+    def fused_step(self, projected_inputs: tf.Tensor, state: tf.Tensor,
+                   weights: FusedWeights) -> tuple[tf.Tensor, tf.Tensor]:
+        """`call` from `inputs @ weights.input_kernel + weights.input_bias` `[batch, 3n]`."""
+        gate_inputs, candidate_inputs = tf.split(
+            projected_inputs, [2 * self._num_units, self._num_units], axis=1)
+        gate_kernel, candidate_kernel = weights.state_kernels
+        new_h = self._update(
+            gate_inputs + gate_kernel(state), state,
+            lambda reset_state: candidate_inputs + candidate_kernel(reset_state))
+        return new_h, new_h
+
+    def _update(self, gate_logits: tf.Tensor, state: tf.Tensor,
+                candidate_logits: Callable[[tf.Tensor], tf.Tensor]) -> tf.Tensor:
+        """The GRU update from the gates' logits and the candidate's logits of `r * state`."""
+        r, u = tf.split(tf.sigmoid(gate_logits), 2, axis=1)
+        candidate = self._activation(candidate_logits(r * state))
+        return u * state + (1 - u) * candidate
 
 
 class BasicLSTMCell(RNNCell):
@@ -355,11 +414,37 @@ class BasicLSTMCell(RNNCell):
         self._make_linear("", depth, 4 * self._num_units, self._weight_dtype(inputs))
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        c, h = self._split_state(state)
+        return self._update(
+            apply_linear([inputs, h], self._weights["kernel"], self._weights["bias"]), c)
+
+    def fused_weights(self) -> FusedWeights:
+        """The built cell's weights split for `fused_step` (input part `[in, 4n]`).
+
+        Returns:
+          A `FusedWeights` with `state_kernels = (kernel rows of h [n, 4n],)`.
+        """
+        kernel = self._weights["kernel"]
+        depth = dim_value(kernel, 0) - self._num_units
+        inputs_part, state_part = tf.split(kernel, [depth, self._num_units], axis=0)
+        return FusedWeights(LoopKernel(inputs_part), self._weights["bias"],
+                            (LoopKernel(state_part),))
+
+    def fused_step(self, projected_inputs: tf.Tensor, state: Any,
+                   weights: FusedWeights) -> tuple[tf.Tensor, Any]:
+        """`call` from `inputs @ weights.input_kernel + weights.input_bias` `[batch, 4n]`."""
+        c, h = self._split_state(state)
+        return self._update(projected_inputs + weights.state_kernels[0](h), c)
+
+    def _split_state(self, state: Any) -> tuple[tf.Tensor, tf.Tensor]:
         if self._state_is_tuple:
             c, h = state
-        else:
-            c, h = tf.split(state, 2, axis=1)
-        gates = apply_linear([inputs, h], self._weights["kernel"], self._weights["bias"])
+            return c, h
+        c, h = tf.split(state, 2, axis=1)
+        return c, h
+
+    def _update(self, gates: tf.Tensor, c: tf.Tensor) -> tuple[tf.Tensor, Any]:
+        """The LSTM update from the gates' logits `[batch, 4n]` (i, j, f, o) and the memory."""
         i, j, f, o = tf.split(gates, 4, axis=1)
         forget_bias = tf.constant(self._forget_bias, dtype=f.dtype)
         new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * self._activation(j)
@@ -531,6 +616,101 @@ class MultiRNNCell(RNNCell):
         return output, tf.concat(new_states, 1)
 
 
+class FusedStack:
+    """A built GRU/LSTM cell, or stack of them, run from weights prepared outside loops.
+
+    `FusedStack.of(cell)` accepts a `GRUCell` or `BasicLSTMCell` (not a subclass that
+    changes `call`), or a `MultiRNNCell` with tuple states of such cells, once called.
+    `step(inputs, state)` computes the same function as `cell(inputs, state)` (with the
+    linear maps split into input and state parts, see `FusedWeights`), and
+    `run(sequence, state)` runs a whole time-major sequence layer by layer, projecting
+    each layer's inputs for all time steps in one matmul. Build it outside the loop
+    that uses it.
+
+    Args:
+      cell: the cell.
+      layers: its layers (`[cell]` for a single cell).
+    """
+
+    def __init__(self, cell: RNNCell, layers: Sequence[RNNCell]):
+        self._multi = isinstance(cell, MultiRNNCell)
+        self._layers = list(layers)
+        self._weights = [layer.fused_weights() for layer in self._layers]
+
+    @classmethod
+    def of(cls, cell: RNNCell) -> FusedStack | None:
+        """A `FusedStack` for `cell`, or None when `cell` is not such a (stack of) cell(s)."""
+        if isinstance(cell, MultiRNNCell):
+            layers = cell._cells if cell._state_is_tuple else []
+        else:
+            layers = [cell]
+
+        def fusable(layer: RNNCell) -> bool:
+            return layer.built and any(
+                isinstance(layer, base) and type(layer).call is base.call
+                and type(layer).fused_step is base.fused_step
+                for base in (GRUCell, BasicLSTMCell))
+
+        if layers and all(fusable(layer) for layer in layers):
+            return cls(cell, layers)
+        return None
+
+    def _layer_states(self, state: Any) -> list[Any]:
+        return list(state) if self._multi else [state]
+
+    def _joined(self, states: list[Any]) -> Any:
+        return tuple(states) if self._multi else states[0]
+
+    def step(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        """One time step: `(output [batch, output_size], new_state)`, as `cell(inputs, state)`."""
+        new_states = []
+        for layer, weights, layer_state in zip(self._layers, self._weights,
+                                               self._layer_states(state)):
+            projected = tf.nn.bias_add(weights.input_kernel(inputs), weights.input_bias)
+            inputs, layer_state = layer.fused_step(projected, layer_state, weights)
+            new_states.append(layer_state)
+        return inputs, self._joined(new_states)
+
+    def run(self, sequence: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        """Runs a whole sequence, layer by layer.
+
+        Args:
+          sequence: `[time, batch, input_size]`.
+          state: the initial state.
+
+        Returns:
+          `(outputs [time, batch, output_size], final_state)`.
+        """
+        final_states = []
+        for i, (layer, weights, layer_state) in enumerate(
+                zip(self._layers, self._weights, self._layer_states(state))):
+            with tf.name_scope(f"layer_{i}"):
+                sequence, layer_state = _run_fused_layer(layer, weights, sequence, layer_state)
+            final_states.append(layer_state)
+        return sequence, self._joined(final_states)
+
+
+def _run_fused_layer(layer: Any, weights: FusedWeights, inputs: tf.Tensor,
+                     state: Any) -> tuple[tf.Tensor, Any]:
+    projected = apply_linear_over_time(
+        tf.cast(inputs, weights.input_bias.dtype), weights.input_kernel, weights.input_bias)
+    num_steps = tf.shape(inputs)[0]
+    # A TensorArray keeps the gradient O(time); slicing `projected[t]` in the loop would
+    # add a full-size gradient at every step.
+    steps = tf.TensorArray(projected.dtype, size=num_steps,
+                           element_shape=projected.shape[1:]).unstack(projected)
+    outputs = tf.TensorArray(projected.dtype, size=num_steps,
+                             element_shape=inputs.shape[1:2].concatenate([layer.output_size]))
+
+    def body(t: tf.Tensor, state: Any, outputs: tf.TensorArray):
+        output, state = layer.fused_step(steps.read(t), state, weights)
+        return t + 1, state, outputs.write(t, output)
+
+    _, state, outputs = tf.while_loop(
+        lambda t, *_: t < num_steps, body, (tf.constant(0), state, outputs))
+    return outputs.stack(), state
+
+
 class _Wrapper(RNNCell):
     """A cell around another cell: same state, same output size unless overridden.
 
@@ -597,8 +777,15 @@ class EmbeddingWrapper(_Wrapper):
         dtype = tf.nest.flatten(state)[0].dtype
         embedding = get_variable("embedding", [self._embedding_classes, self._embedding_size],
                                  dtype=dtype, initializer=initializer)
+        self._weights["embedding"] = embedding
         embedded = tf.nn.embedding_lookup(embedding, tf.reshape(inputs, [-1]))
         return self._cell(embedded, state)
+
+    def embed_sequence(self, inputs: tf.Tensor) -> tf.Tensor:
+        """Embeds time-major ids `[time, batch]` (or `[time, batch, 1]`) with the built
+        wrapper's embedding: `[time, batch, embedding_size]`."""
+        ids = tf.reshape(inputs, tf.shape(inputs)[:2])
+        return tf.nn.embedding_lookup(self._weights["embedding"], ids)
 
 
 class InputProjectionWrapper(_Wrapper):

@@ -21,6 +21,7 @@ from legacy_seq2seq.decoders import (
     embedding_rnn_decoder,
     rnn_decoder,
 )
+from legacy_seq2seq.dynamic import loop_rnn
 from legacy_seq2seq.rnn import static_rnn
 from legacy_seq2seq.template import get_variable
 
@@ -238,10 +239,11 @@ def embedding_attention_encoder(
 
     Runs `EmbeddingWrapper(copy of cell)` with `static_rnn` (scope "rnn"), as the
     model does, so a decoder built separately (beam search, exported graphs)
-    finds the same variables.
+    finds the same variables. Given a time-major tensor, runs it with `loop_rnn`
+    instead (same variables and numbers; one graph for every length).
 
     Args:
-      encoder_inputs: list of T int tensors `[batch]`.
+      encoder_inputs: list of T int tensors `[batch]`, or an int tensor `[T, batch]`.
       cell: the model's RNN cell (it is copied, never built here).
       num_encoder_symbols: encoder vocabulary size.
       embedding_size: size of the embeddings.
@@ -253,6 +255,9 @@ def embedding_attention_encoder(
     encoder_cell = rnn_cell.EmbeddingWrapper(
         copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
         embedding_size=embedding_size)
+    if tf.is_tensor(encoder_inputs):
+        encoder_outputs, encoder_state = loop_rnn(encoder_cell, encoder_inputs, dtype=dtype)
+        return tf.transpose(encoder_outputs, [1, 0, 2]), encoder_state
     encoder_outputs, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
     return tf.stack(encoder_outputs, axis=1), encoder_state
 
