@@ -190,7 +190,9 @@ class LegacyAttention:
             if self.mask is not None:
                 scores = tf.where(self.mask, scores, tf.fill(tf.shape(scores), scores.dtype.min))
             weight = tf.cast(_tf1_softmax(tf.cast(scores, tf.float32)), self.dtype)
-            read = tf.reduce_sum(tf.expand_dims(weight, 2) * self.states, 1)
+            # sum_l weight[b, l] * states[b, l, :] as a batched matmul: fewer, faster ops
+            # (and gradient ops) than a broadcast product and a sum.
+            read = tf.squeeze(tf.matmul(tf.expand_dims(weight, 1), self.states), 1)
             reads.append(tf.reshape(read, [-1, self.attn_size]))
             weights.append(weight)
         return reads, weights
@@ -209,9 +211,10 @@ class LegacyAttention:
         projected = self._project_query(head, query)
         if self.score == "luong_general":
             return tf.einsum("bld,bd->bl", self.states, projected)
-        # expand_dims, not [:, None, :]: its gradient is a reshape, not a strided copy.
-        return tf.reduce_sum(
-            self.v[head] * tf.tanh(self.keys[head] + tf.expand_dims(projected, 1)), 2)
+        # expand_dims, not [:, None, :]: its gradient is a reshape, not a strided copy; the
+        # sum over the attention size against v is a matmul.
+        return tf.einsum("ble,e->bl",
+                         tf.tanh(self.keys[head] + tf.expand_dims(projected, 1)), self.v[head])
 
     def _project_query(self, head: int, query: tf.Tensor) -> tf.Tensor:
         """The query through the head's query map: `[batch, attn_size]` of `self.dtype`."""

@@ -103,16 +103,17 @@ def bucket_scale(data_set: Sequence[Sequence[Pair]]) -> list[float]:
     return [sum(sizes[: i + 1]) / total for i in range(len(sizes))]
 
 
-def choose_bucket(scale: Sequence[float]) -> int:
+def choose_bucket(scale: Sequence[float], rng: np.random.RandomState | None = None) -> int:
     """Draws a bucket in proportion to its size, with numpy's global RNG like the original.
 
     Args:
       scale: the output of `bucket_scale`.
+      rng: draw with this generator instead of numpy's global one.
 
     Returns:
       The bucket id.
     """
-    random_number_01 = np.random.random_sample()
+    random_number_01 = (rng or np.random).random_sample()
     return min(i for i in range(len(scale)) if scale[i] > random_number_01)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -26,7 +26,8 @@ def greedy_decode(model: Seq2SeqModel, token_ids: list[int]) -> tuple[list[int],
 
     The sentence goes to the first bucket long enough for it (the last bucket, keeping its
     last tokens, when none is); each output position takes the argmax of its logits, and the
-    result is cut before the first EOS_ID.
+    result is cut before the first EOS_ID. (`Seq2SeqModel.greedy_search`: the decoder stops
+    once EOS is emitted, where the original ran the bucket's whole length.)
 
     Args:
       model: built with forward_only=True.
@@ -39,15 +40,10 @@ def greedy_decode(model: Seq2SeqModel, token_ids: list[int]) -> tuple[list[int],
     bucket_id, truncated = batching.bucket_for_sentence(len(token_ids), model.buckets)
     batch_size, model.batch_size = model.batch_size, 1
     try:
-        encoder_inputs, decoder_inputs, _ = model.get_batch(
-            {bucket_id: [(token_ids, [])]}, bucket_id)
+        encoder_inputs, _, _ = model.get_batch({bucket_id: [(token_ids, [])]}, bucket_id)
     finally:
         model.batch_size = batch_size
-    output_logits = model.greedy_logits(encoder_inputs, decoder_inputs, bucket_id)
-    outputs = [int(np.argmax(logit, axis=1)[0]) for logit in output_logits]
-    if data_utils.EOS_ID in outputs:
-        outputs = outputs[: outputs.index(data_utils.EOS_ID)]
-    return outputs, truncated
+    return model.greedy_search(encoder_inputs, bucket_id)[0], truncated
 
 
 def vocabulary_paths(data_dir: str, from_vocab_size: int, to_vocab_size: int) -> tuple[str, str]:
@@ -117,6 +113,7 @@ def interactive_decode(
     stdin: BinaryIO | None = None,
     stdout: TextIO | None = None,
     normalize_digits: bool = True,
+    translate: Callable[[bytes], str] | None = None,
 ) -> int:
     """The original's loop: prompt "> ", read a line, print its translation, until EOF.
 
@@ -128,10 +125,17 @@ def interactive_decode(
         that any input, valid UTF-8 or not, gets an answer.
       stdout: text stream to write to (default: sys.stdout).
       normalize_digits: map digits to 0 before the lookup (as the model was trained).
+      translate: what to print for a line read (without the newline); default: the
+        original's greedy translation (`translate_line`). The opt-in decoders of
+        `translate.decode_modes` plug in here.
 
     Returns:
       The number of lines translated.
     """
+    if translate is None:
+        def translate(sentence: bytes) -> str:
+            return translate_line(model, sentence, source_vocab, rev_target_vocab,
+                                  normalize_digits)
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout
     stdout.write("> ")
@@ -139,8 +143,7 @@ def interactive_decode(
     count = 0
     sentence = stdin.readline()
     while sentence:
-        stdout.write(translate_line(model, sentence, source_vocab, rev_target_vocab,
-                                    normalize_digits) + "\n")
+        stdout.write(translate(sentence) + "\n")
         stdout.write("> ")
         stdout.flush()
         count += 1

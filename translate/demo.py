@@ -5,8 +5,9 @@
 1. writes the corpus of `data_utils.demo_corpus` (50,000 training and 1,000 held-out pairs);
 2. trains the tutorial's model on it with the tutorial's training loop and log (resuming from
    `<work_dir>/train` when run again);
-3. translates every held-out sentence greedily, prints some with their references, and the
-   exact-match accuracy and BLEU over all of them.
+3. translates every held-out sentence greedily (batched, `translate.batch_decode`), prints
+   some with their references, the exact-match accuracy, BLEU and chrF (sacrebleu) over all
+   of them, and the decoding speed.
 
 The corpus is written in words only (`demo_corpus.WORDS_ONLY_KINDS`): numbers and dates
 spelled out, no digits, so the tutorial's tokenizer (which maps every digit to 0) sees them as
@@ -29,10 +30,10 @@ import tensorflow as tf
 import data_utils
 from data_utils import demo_corpus
 from data_utils.vocabulary import count_tokens
-from translate import batching, decoding, metrics, training
+from translate import decoding, metrics, training
+from translate.batch_decode import BatchTranslator, timed_translate
 from translate.hparams import HParams
 from translate.model_setup import create_model
-from translate.seq2seq_model import Seq2SeqModel
 
 # Tuned to translate visibly right after a few minutes on 2 CPU cores (see README).
 DEMO_HPARAMS = HParams(size=128, num_layers=2, batch_size=64, learning_rate=0.5,
@@ -48,8 +49,10 @@ class DemoResult:
 
     Attributes:
       accuracy: share of held-out sentences translated exactly right.
-      bleu: corpus BLEU (0-100) over the held-out sentences.
+      bleu: corpus BLEU (0-100) over the held-out sentences (sacrebleu, on the tokens).
+      chrf: corpus chrF (0-100), likewise.
       train_seconds: wall time of the training run.
+      decode_seconds: wall time of translating the held-out sentences (after compiling).
       sources: the held-out English sentences.
       references: their French references, as the model sees them (tokens).
       translations: the model's translations (tokens joined by spaces).
@@ -57,7 +60,9 @@ class DemoResult:
 
     accuracy: float
     bleu: float
+    chrf: float
     train_seconds: float
+    decode_seconds: float
     sources: list[str]
     references: list[str]
     translations: list[str]
@@ -71,44 +76,6 @@ def vocabulary_size(path: str) -> int:
 def demo_tokens(sentence: str) -> list[bytes]:
     """The tokens the model sees: the tutorial's basic_tokenizer."""
     return data_utils.basic_tokenizer(sentence.encode("utf-8"))
-
-
-def translate_sentences(model: Seq2SeqModel, sentences: Sequence[str],
-                        source_vocab: dict[bytes, int], rev_target_vocab: list[bytes]
-                        ) -> list[list[bytes]]:
-    """Greedy translations of many sentences, decoded in batches per bucket.
-
-    Each sentence gets what `--decode` would print for it (the same bucket, the same greedy
-    argmax, cut at EOS), only faster.
-
-    Args:
-      model: the model (any `forward_only`; decoding always feeds back its own outputs).
-      sentences: source sentences.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
-
-    Returns:
-      The target tokens of each sentence.
-    """
-    token_ids = [data_utils.sentence_to_token_ids(s.encode("utf-8"), source_vocab)
-                 for s in sentences]
-    by_bucket: dict[int, list[int]] = {}
-    for index, ids in enumerate(token_ids):
-        by_bucket.setdefault(batching.bucket_for_sentence(len(ids), model.buckets)[0],
-                             []).append(index)
-    results: list[list[bytes]] = [[] for _ in sentences]
-    for bucket_id, indices in by_bucket.items():
-        for start in range(0, len(indices), DECODE_BATCH):
-            chunk = indices[start:start + DECODE_BATCH]
-            encoder, decoder, _ = batching.make_batch(
-                [(token_ids[i], []) for i in chunk], *model.buckets[bucket_id])
-            logits = np.stack(model.greedy_logits(encoder, decoder, bucket_id))
-            for row, index in enumerate(chunk):
-                outputs = logits[:, row, :].argmax(axis=1).tolist()
-                if data_utils.EOS_ID in outputs:
-                    outputs = outputs[:outputs.index(data_utils.EOS_ID)]
-                results[index] = [rev_target_vocab[o] for o in outputs]
-    return results
 
 
 def _join(tokens: Sequence[bytes]) -> str:
@@ -164,14 +131,17 @@ def run_demo(work_dir: str, steps: int = DEMO_STEPS, show: int = 12,
     source_vocab, rev_target_vocab = decoding.load_vocabularies(
         data_dir, hparams.from_vocab_size, hparams.to_vocab_size)
     sources, references = read_lines(files[2]), read_lines(files[3])
-    outputs = translate_sentences(model, sources, source_vocab, rev_target_vocab)
+    translator = BatchTranslator(model, source_vocab, rev_target_vocab,
+                                 batch_size=DECODE_BATCH)
+    hypotheses, report = timed_translate(translator, [s.encode("utf-8") for s in sources])
+    outputs = [list(h[0].tokens) for h in hypotheses]
     expected = [demo_tokens(r) for r in references]
+    translations = [_join(tokens) for tokens in outputs]
+    scores = metrics.corpus_scores(translations, [_join(tokens) for tokens in expected])
     result = DemoResult(
-        accuracy=metrics.exact_match(outputs, expected),
-        bleu=metrics.corpus_bleu(outputs, expected),
-        train_seconds=train_seconds, sources=sources,
-        references=[_join(tokens) for tokens in expected],
-        translations=[_join(tokens) for tokens in outputs])
+        accuracy=metrics.exact_match(outputs, expected), bleu=scores.bleu, chrf=scores.chrf,
+        train_seconds=train_seconds, decode_seconds=report.seconds, sources=sources,
+        references=[_join(tokens) for tokens in expected], translations=translations)
     print_report(result, outputs, expected, show, hparams, data_dir, train_dir)
     return result
 
@@ -187,7 +157,9 @@ def print_report(result: DemoResult, outputs: list[list[bytes]], expected: list[
               f"        model:     {result.translations[i]}")
     right = round(result.accuracy * n)
     print(f"\nExact match on all {n} held-out sentences: {100 * result.accuracy:.1f}% "
-          f"({right}/{n}); BLEU {result.bleu:.1f}. Training took {result.train_seconds:.0f} s.")
+          f"({right}/{n}); BLEU {result.bleu:.1f}, chrF {result.chrf:.1f}. Training took "
+          f"{result.train_seconds:.0f} s; translating them {result.decode_seconds:.1f} s "
+          f"({n / max(result.decode_seconds, 1e-9):.0f} sentences/s).")
     print("Translate your own sentences (one per line, Ctrl-D to end):\n"
           f"  python -m translate --decode --data_dir={data_dir} --train_dir={train_dir} "
           f"--size={hparams.size} --num_layers={hparams.num_layers} "

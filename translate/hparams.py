@@ -28,6 +28,8 @@ class HParams:
         projection) is used only when 0 < num_samples < to_vocab_size.
       use_fp16: float16 variables instead of float32.
       buckets: (encoder length, decoder length) pairs, increasing.
+      mixed_precision: "float32" (the original), or "bfloat16": training computes in bfloat16
+        with float32 variables (see `Seq2SeqModel`); not with use_fp16.
     """
 
     learning_rate: float = 0.5
@@ -42,6 +44,7 @@ class HParams:
     num_samples: int = 512
     use_fp16: bool = False
     buckets: tuple[tuple[int, int], ...] = BUCKETS
+    mixed_precision: str = "float32"
 
     @property
     def dtype(self) -> tf.DType:
@@ -63,6 +66,12 @@ class HParams:
             if getattr(self, name) < 4:
                 raise ValueError(f"{name} must be at least 4 (the special symbols), "
                                  f"got {getattr(self, name)}")
+        if self.mixed_precision not in ("float32", "bfloat16"):
+            raise ValueError(f"mixed_precision must be float32 or bfloat16, got "
+                             f"{self.mixed_precision!r}")
+        if self.use_fp16 and self.mixed_precision != "float32":
+            raise ValueError("use_fp16 (float16 variables) and mixed_precision="
+                             f"{self.mixed_precision} exclude each other")
         if not self.buckets:
             raise ValueError("at least one bucket is needed")
         for previous, bucket in zip(self.buckets, self.buckets[1:]):

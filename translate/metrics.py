@@ -1,13 +1,18 @@
-"""Scores of translations against references: exact-match accuracy and corpus BLEU."""
+"""Scores of translations against references: exact match, and BLEU and chrF by sacrebleu.
+
+BLEU and chrF come from sacrebleu (`pip install legacy-seq2seq[bleu]`), on text that is
+already tokenized the model's way (tokens joined by spaces), so BLEU is computed with
+sacrebleu's `tokenize="none"`: it scores exactly the tokens the model reads and writes.
+"""
 
 from __future__ import annotations
 
-import collections
-import math
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 
-def exact_match(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+def exact_match(hypotheses: Sequence[Sequence[Any]], references: Sequence[Sequence[Any]]) -> float:
     """Share of hypotheses equal to their reference, token for token.
 
     Args:
@@ -22,44 +27,54 @@ def exact_match(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequen
     return sum(list(h) == list(r) for h, r in zip(hypotheses, references)) / len(hypotheses)
 
 
-def _ngrams(tokens: Sequence[str], n: int) -> collections.Counter:
-    return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+@dataclasses.dataclass(frozen=True)
+class CorpusScores:
+    """Corpus-level scores, each in [0, 100].
+
+    Attributes:
+      bleu: BLEU (4-grams, one reference, sacrebleu's default exponential smoothing).
+      chrf: chrF2 (character 6-grams, beta 2).
+      bleu_signature: sacrebleu's signature of the BLEU settings, for reproducibility.
+      chrf_signature: the same for chrF.
+    """
+
+    bleu: float
+    chrf: float
+    bleu_signature: str
+    chrf_signature: str
 
 
-def corpus_bleu(
-    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], max_order: int = 4
-) -> float:
-    """Corpus-level BLEU (Papineni et al. 2002) with one reference, no smoothing, in [0, 100].
+def _sacrebleu() -> Any:
+    try:
+        import sacrebleu
+    except ImportError:
+        raise ImportError("BLEU and chrF need sacrebleu: pip install 'legacy-seq2seq[bleu]' "
+                          "(or pip install sacrebleu)") from None
+    return sacrebleu
 
-    Clipped n-gram precisions for n = 1..max_order are pooled over the corpus, combined by a
-    geometric mean and multiplied by the brevity penalty exp(1 - r/c) when the hypotheses'
-    total length c is below the references' r.
+
+def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> CorpusScores:
+    """BLEU and chrF of tokenized hypotheses against one tokenized reference each.
 
     Args:
-      hypotheses: token lists.
-      references: one token list per hypothesis.
-      max_order: the largest n-gram order.
+      hypotheses: translations, tokens joined by single spaces.
+      references: one reference per hypothesis, tokenized the same way.
 
     Returns:
-      BLEU times 100; 0 when some order has no match (or there is no hypothesis token).
+      The scores and their sacrebleu signatures.
 
     Raises:
       ValueError: the two lists differ in length.
+      ImportError: sacrebleu is not installed.
     """
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
-    matches = [0] * max_order
-    totals = [0] * max_order
-    hyp_length = ref_length = 0
-    for hypothesis, reference in zip(hypotheses, references):
-        hyp_length += len(hypothesis)
-        ref_length += len(reference)
-        for n in range(1, max_order + 1):
-            hyp_ngrams = _ngrams(hypothesis, n)
-            matches[n - 1] += sum((hyp_ngrams & _ngrams(reference, n)).values())
-            totals[n - 1] += sum(hyp_ngrams.values())
-    if hyp_length == 0 or min(matches) == 0:
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_order
-    brevity = 1.0 if hyp_length > ref_length else math.exp(1 - ref_length / hyp_length)
-    return 100.0 * brevity * math.exp(log_precision)
+    sacrebleu = _sacrebleu()
+    bleu = sacrebleu.metrics.BLEU(tokenize="none")
+    chrf = sacrebleu.metrics.CHRF()
+    hypotheses, refs = list(hypotheses), [list(references)]
+    return CorpusScores(
+        bleu=bleu.corpus_score(hypotheses, refs).score,
+        chrf=chrf.corpus_score(hypotheses, refs).score,
+        bleu_signature=str(bleu.get_signature()),
+        chrf_signature=str(chrf.get_signature()))

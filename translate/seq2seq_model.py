@@ -9,51 +9,90 @@ same variables under the same names, so the original's checkpoints restore by na
   proj_b [target_vocab]
   embedding_attention_seq2seq/...    encoder, decoder, attention (legacy_seq2seq)
 
-There is no Session: each bucket gets one compiled `tf.function` for the training step and one
-for the forward step, traced on first use. `step` accepts and ignores a `session` argument so
-that code written for the original runs unchanged.
+There is no Session. The original built one statically unrolled graph per bucket; here the
+time steps run in `tf.while_loop`s (`legacy_seq2seq.loop_embedding_attention_seq2seq`, the same
+variables and numbers), so ONE compiled `tf.function` serves every bucket: one for the training
+step, one for the forward step, one for greedy decoding, each traced once on first use (see
+`tracing_counts`). Each decoder step's sampled softmax still draws its own candidates, as the
+original's per-step loss did. `step` accepts and ignores a `session` argument so that code
+written for the original runs unchanged. docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+import data_utils
 import legacy_seq2seq as seq2seq
 from translate import batching, checkpoints
 from translate.hparams import HParams
 
 
-def _sampled_softmax_loss(
-    w_t: tf.Tensor,
-    b: tf.Tensor,
+def _sequence_crossent(
+    outputs: tf.Tensor,
+    targets: tf.Tensor,
+    projection: tuple[tf.Tensor, tf.Tensor] | None,
     num_samples: int,
     num_classes: int,
     dtype: tf.DType,
-    labels: tf.Tensor,
-    logits: tf.Tensor,
 ) -> tf.Tensor:
-    """Sampled softmax loss of decoder outputs `logits` [batch, size] for `labels` [batch].
+    """Cross-entropy of every decoder step: `[time, batch]` of the model's `dtype`.
 
-    Computed in float32 whatever the model's dtype (float16 is unstable here), then cast back.
+    Args:
+      outputs: `[time, batch, n]` decoder outputs (logits without a projection), of `dtype`
+        or of the mixed-precision compute dtype.
+      targets: int `[time, batch]`.
+      projection: `(proj_w [classes, n], proj_b)` for sampled softmax, else None.
+      num_samples: sampled classes per time step (each step draws its own, as the original's
+        per-step `tf.nn.sampled_softmax_loss` calls did).
+      num_classes: the target vocabulary size.
+      dtype: the model's (variables') dtype.
     """
-    labels = tf.reshape(labels, [-1, 1])
-    return tf.cast(
-        tf.nn.sampled_softmax_loss(
-            weights=tf.cast(w_t, tf.float32),
-            biases=tf.cast(b, tf.float32),
-            labels=labels,
-            inputs=tf.cast(logits, tf.float32),
-            num_sampled=num_samples,
-            num_classes=num_classes,
-        ),
-        dtype,
-    )
+    if projection is None:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=targets, logits=tf.cast(outputs, dtype))
+    w_t, b = projection
+    # Computed in float32 whatever the model's dtype (float16 is unstable here), then cast back.
+    crossent = seq2seq.sampled_softmax_loss_per_step(
+        tf.cast(w_t, tf.float32), tf.cast(b, tf.float32), targets,
+        tf.cast(outputs, tf.float32), num_samples, num_classes)
+    return tf.cast(crossent, dtype)
+
+
+def _compute_dtype(mixed_precision: str | None, dtype: tf.DType) -> tf.DType:
+    if mixed_precision in (None, "float32"):
+        return dtype
+    if mixed_precision != "bfloat16":
+        raise ValueError(f"mixed_precision must be None, 'float32' or 'bfloat16', got "
+                         f"{mixed_precision!r}")
+    if dtype != tf.float32:
+        raise ValueError(f"mixed_precision='bfloat16' needs float32 variables, got "
+                         f"{dtype.name} (--use_fp16 and --mixed_precision exclude each other)")
+    return tf.bfloat16
+
+
+@contextlib.contextmanager
+def _computing_in(compute_dtype: tf.DType, variable_dtype: tf.DType) -> Iterator[None]:
+    """Within, variables requested by the model keep `variable_dtype` and are read as
+    `compute_dtype` (a cast the gradient flows through); nothing changes when they agree."""
+    if compute_dtype == variable_dtype:
+        yield
+        return
+
+    def cast_getter(getter, name, *args, **kwargs):
+        kwargs["dtype"] = variable_dtype
+        return tf.cast(getter(name, *args, **kwargs), compute_dtype)
+
+    scope = tf.compat.v1.get_variable_scope()
+    with tf.compat.v1.variable_scope(scope, custom_getter=cast_getter,
+                                     auxiliary_name_scope=False):
+        yield
 
 
 class _Saver:
@@ -98,9 +137,9 @@ class Seq2SeqModel:
     """Sequence-to-sequence model with attention, for multiple buckets.
 
     A multi-layer GRU (or LSTM) encoder, an attention decoder
-    (`legacy_seq2seq.embedding_attention_seq2seq`) built per bucket by
-    `legacy_seq2seq.model_with_buckets`, sampled softmax when the target vocabulary is larger
-    than `num_samples`, trained by SGD with gradients clipped to a global norm.
+    (`legacy_seq2seq.embedding_attention_seq2seq`, run in while loops so that one graph
+    serves every bucket), sampled softmax when the target vocabulary is larger than
+    `num_samples`, trained by SGD with gradients clipped to a global norm.
 
     Args:
       source_vocab_size: size of the source vocabulary.
@@ -119,6 +158,12 @@ class Seq2SeqModel:
       forward_only: build for decoding: forward steps feed back their own greedy outputs
         (feed_previous) and return projected logits; no training step.
       dtype: dtype of the variables (tf.float32 or tf.float16).
+      mixed_precision: None (or "float32"): compute in `dtype`, as the original. "bfloat16":
+        the training and forward steps compute in bfloat16 (the variables, the loss, the
+        gradient clipping and the update stay in `dtype`); decoding keeps `dtype`.
+
+    Raises:
+      ValueError: an unknown `mixed_precision`, or "bfloat16" with float16 variables.
     """
 
     def __init__(
@@ -136,6 +181,7 @@ class Seq2SeqModel:
         num_samples: int = 512,
         forward_only: bool = False,
         dtype: tf.DType = tf.float32,
+        mixed_precision: str | None = None,
     ):
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
@@ -149,26 +195,33 @@ class Seq2SeqModel:
         self.num_samples = num_samples
         self.forward_only = forward_only
         self.dtype = tf.as_dtype(dtype)
+        self.compute_dtype = _compute_dtype(mixed_precision, self.dtype)
         # Created first, as in the original graph, hence its TF 1.x names.
         self.learning_rate = tf.Variable(
             float(learning_rate), trainable=False, dtype=self.dtype, name="Variable")
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int32, name="Variable_1")
         self.use_sampled_softmax = 0 < num_samples < target_vocab_size
-        self._template = seq2seq.Template(self._bucket_model, name="seq2seq_model")
-        self._forward_steps: dict[int, tf.types.experimental.GenericFunction] = {}
-        self._train_steps: dict[int, tf.types.experimental.GenericFunction] = {}
-        self._greedy_steps: dict[int, tf.types.experimental.GenericFunction] = {}
-        # One eager pass over the smallest bucket creates the variables.
-        encoder_size, decoder_size = self.buckets[0]
-        self._run_bucket(
-            self.buckets[0],
-            tf.zeros([encoder_size, 1], tf.int32),
-            tf.zeros([decoder_size, 1], tf.int32),
-            tf.zeros([decoder_size, 1], self.dtype),
-            feed_previous=forward_only,
-        )
+        self._template = seq2seq.Template(self._model, name="seq2seq_model")
+        self._greedy_template = self._template.bind(self._greedy_search)
+        # One eager pass over a length-1 batch creates the variables.
+        self._template(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32),
+                       tf.zeros([1, 1], self.dtype), feed_previous=forward_only)
         self.params = [v for v in self._template.variables_by_name.values() if v.trainable]
         self.saver = _Saver(self)
+        # One graph for every bucket: lengths and batch size are dynamic.
+        batch_spec = [tf.TensorSpec([None, None], tf.int32, name="encoder"),
+                      tf.TensorSpec([None, None], tf.int32, name="decoder"),
+                      tf.TensorSpec([None, None], self.dtype, name="weights")]
+        self._train_function = tf.function(
+            self._train_step, input_signature=batch_spec, autograph=False)
+        self._forward_function = tf.function(
+            self._forward_step, input_signature=batch_spec, autograph=False)
+        self._greedy_logits_function = tf.function(
+            self._greedy_logits, input_signature=batch_spec[:2], autograph=False)
+        self._greedy_search_function = tf.function(
+            self._greedy_template, autograph=False, input_signature=[
+                tf.TensorSpec([None, None], tf.int32, name="encoder"),
+                tf.TensorSpec([], tf.int32, name="max_length")])
 
     @classmethod
     def from_hparams(cls, hparams: HParams, forward_only: bool) -> Seq2SeqModel:
@@ -179,7 +232,8 @@ class Seq2SeqModel:
             hparams.num_layers, hparams.max_gradient_norm, hparams.batch_size,
             hparams.learning_rate, hparams.learning_rate_decay_factor,
             use_lstm=hparams.use_lstm, num_samples=hparams.num_samples,
-            forward_only=forward_only, dtype=hparams.dtype)
+            forward_only=forward_only, dtype=hparams.dtype,
+            mixed_precision=hparams.mixed_precision)
 
     @property
     def variables_by_name(self) -> dict[str, tf.Variable]:
@@ -196,6 +250,17 @@ class Seq2SeqModel:
             "--from_vocab_size, --to_vocab_size (and --use_lstm, --use_fp16) values the "
             "checkpoint was trained with")
 
+    def tracing_counts(self) -> dict[str, int]:
+        """How many times each compiled function was traced (1 once used, whatever the buckets).
+
+        Returns:
+          {"train": n, "forward": n, "greedy_logits": n, "greedy_search": n}.
+        """
+        functions = {"train": self._train_function, "forward": self._forward_function,
+                     "greedy_logits": self._greedy_logits_function,
+                     "greedy_search": self._greedy_search_function}
+        return {name: f.experimental_get_tracing_count() for name, f in functions.items()}
+
     # ----------------------------------------------------------------------------- the graph
 
     def _make_cell(self) -> Any:
@@ -208,78 +273,72 @@ class Seq2SeqModel:
             return seq2seq.rnn_cell.MultiRNNCell([single_cell() for _ in range(self.num_layers)])
         return single_cell()
 
-    def _bucket_model(
-        self,
-        encoder_inputs: list[tf.Tensor],
-        decoder_inputs: list[tf.Tensor],
-        targets: list[tf.Tensor] | None,
-        weights: list[tf.Tensor] | None,
-        bucket: tuple[int, int],
-        feed_previous: bool,
-    ) -> tuple[list[tf.Tensor], tf.Tensor | None, tuple[tf.Tensor, tf.Tensor] | None]:
-        """The original graph for one bucket; runs inside the Template that owns the variables.
+    def _projection_variables(self) -> tuple[tf.Tensor, tf.Tensor] | None:
+        """(proj_w [target_vocab, size], proj_b) with sampled softmax, else None."""
+        if not self.use_sampled_softmax:
+            return None
+        w_t = tf.compat.v1.get_variable(
+            "proj_w", [self.target_vocab_size, self.size], dtype=self.dtype)
+        b = tf.compat.v1.get_variable("proj_b", [self.target_vocab_size], dtype=self.dtype)
+        return w_t, b
 
-        With `targets` None only the decoder outputs are built (no loss): the greedy decoder's
-        graph, much smaller than the original's with its per-position sampled softmax.
+    def _model(
+        self,
+        encoder: tf.Tensor,
+        decoder: tf.Tensor,
+        weights: tf.Tensor | None,
+        feed_previous: bool,
+    ) -> tuple[tf.Tensor, tf.Tensor | None, tuple[tf.Tensor, tf.Tensor] | None]:
+        """The original's model for a batch of any bucket; runs inside the Template.
+
+        Args:
+          encoder: int32 [encoder_size, batch].
+          decoder: int32 [decoder_size, batch].
+          weights: [decoder_size, batch] target weights, or None for no loss.
+          feed_previous: feed back the greedy outputs (decoding) instead of `decoder[1:]`.
 
         Returns:
-          (outputs, loss, output_projection): the decoder outputs ([batch, size] with the
-          projection, else [batch, target_vocab] logits), the bucket's loss (None without
-          targets), and (w, b) or None.
+          (outputs, loss, projection): decoder outputs [decoder_size, batch, size] with sampled
+          softmax, else [decoder_size, batch, target_vocab] logits; the batch's loss (None
+          without weights), as `model_with_buckets` computes it; (proj_w, proj_b) or None.
         """
-        output_projection = None
-        softmax_loss_function = None
-        if self.use_sampled_softmax:
-            w_t = tf.compat.v1.get_variable(
-                "proj_w", [self.target_vocab_size, self.size], dtype=self.dtype)
-            b = tf.compat.v1.get_variable("proj_b", [self.target_vocab_size], dtype=self.dtype)
-            output_projection = (tf.transpose(w_t), b)
-            softmax_loss_function = functools.partial(
-                _sampled_softmax_loss, w_t, b, self.num_samples, self.target_vocab_size,
-                self.dtype)
-
-        def seq2seq_f(encoder, decoder):
-            return seq2seq.embedding_attention_seq2seq(
-                encoder,
-                decoder,
-                self._make_cell(),
+        projection = self._projection_variables()
+        compute_dtype = self.dtype if feed_previous else self.compute_dtype
+        with _computing_in(compute_dtype, self.dtype):
+            outputs, _ = seq2seq.loop_embedding_attention_seq2seq(
+                encoder, decoder, self._make_cell(),
                 num_encoder_symbols=self.source_vocab_size,
                 num_decoder_symbols=self.target_vocab_size,
                 embedding_size=self.size,
-                output_projection=output_projection,
+                output_projection=_output_projection(projection),
                 feed_previous=feed_previous,
-                dtype=self.dtype,
+                dtype=compute_dtype,
             )
-
-        if targets is None:
-            outputs, _ = seq2seq_f(encoder_inputs, decoder_inputs)
-            return outputs, None, output_projection
-        outputs, losses = seq2seq.model_with_buckets(
-            encoder_inputs, decoder_inputs, targets, weights, [bucket], seq2seq_f,
-            softmax_loss_function=softmax_loss_function)
-        return outputs[0], losses[0], output_projection
-
-    def _run_bucket(
-        self,
-        bucket: tuple[int, int],
-        encoder: tf.Tensor,
-        decoder: tf.Tensor,
-        weights: tf.Tensor,
-        feed_previous: bool,
-    ) -> tuple[list[tf.Tensor], tf.Tensor, tuple[tf.Tensor, tf.Tensor] | None]:
-        """Time-major tensors [length, batch] in, the bucket's outputs and loss out."""
-        encoder_inputs = tf.unstack(encoder, num=bucket[0])
-        decoder_inputs = tf.unstack(decoder, num=bucket[1])
+        if weights is None:
+            return outputs, None, projection
         # Targets are the decoder inputs shifted by one; the last target is padding (0).
-        targets = decoder_inputs[1:] + [tf.zeros_like(decoder_inputs[0])]
-        return self._template(encoder_inputs, decoder_inputs, targets,
-                              tf.unstack(weights, num=bucket[1]), bucket, feed_previous)
+        targets = tf.concat([decoder[1:], tf.zeros_like(decoder[:1])], 0)
+        crossent = _sequence_crossent(outputs, targets, projection, self.num_samples,
+                                      self.target_vocab_size, self.dtype)
+        return outputs, seq2seq.stacked_sequence_loss(crossent, weights), projection
 
-    def _signature(self, bucket_id: int) -> list[tf.TensorSpec]:
-        encoder_size, decoder_size = self.buckets[bucket_id]
-        return [tf.TensorSpec([encoder_size, None], tf.int32, name="encoder"),
-                tf.TensorSpec([decoder_size, None], tf.int32, name="decoder"),
-                tf.TensorSpec([decoder_size, None], self.dtype, name="weights")]
+    def _greedy_search(self, encoder: tf.Tensor, max_length: tf.Tensor) -> tuple[tf.Tensor,
+                                                                                tf.Tensor]:
+        """Greedy decoding in a while loop that stops once every sentence has emitted EOS.
+
+        The same choices as the original's decode (the argmax of each step's logits, fed
+        back), which ran all `max_length` steps; runs inside the model's Template.
+
+        Returns:
+          (tokens int32 [batch, max_length], lengths int32 [batch]): sentence b's output is
+          `tokens[b, :lengths[b]]`, cut before EOS.
+        """
+        result = seq2seq.embedding_attention_greedy_decode(
+            encoder, self._make_cell(), self.source_vocab_size, self.target_vocab_size,
+            self.size, max_length=max_length,
+            output_projection=_output_projection(self._projection_variables()),
+            go_id=data_utils.GO_ID, eos_id=data_utils.EOS_ID, dtype=self.dtype)
+        return result.tokens, result.lengths
 
     def compute_gradients(
         self, bucket_id: int, encoder: tf.Tensor, decoder: tf.Tensor, weights: tf.Tensor
@@ -289,7 +348,8 @@ class Seq2SeqModel:
         A pure function of the batch, so a `tf.distribute` strategy can run it per replica.
 
         Args:
-          bucket_id: the bucket the batch belongs to.
+          bucket_id: the bucket the batch belongs to (the graph is the same for every bucket;
+            the lengths come from the tensors).
           encoder: int32 [encoder_size, batch].
           decoder: int32 [decoder_size, batch].
           weights: [decoder_size, batch] of the model's dtype.
@@ -298,9 +358,9 @@ class Seq2SeqModel:
           (loss, gradients): the scalar loss and one gradient per entry of `self.params`
           (`tf.IndexedSlices` for embeddings).
         """
+        del bucket_id
         with tf.GradientTape() as tape:
-            _, loss, _ = self._run_bucket(
-                self.buckets[bucket_id], encoder, decoder, weights, feed_previous=False)
+            _, loss, _ = self._template(encoder, decoder, weights, feed_previous=False)
         return loss, tape.gradient(loss, self.params)
 
     def apply_gradients(self, gradients: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor:
@@ -331,42 +391,22 @@ class Seq2SeqModel:
         self.global_step.assign_add(1)
         return norm
 
-    def _train_step(self, bucket_id: int) -> tf.types.experimental.GenericFunction:
-        if bucket_id not in self._train_steps:
-            def train_step(encoder, decoder, weights):
-                loss, gradients = self.compute_gradients(bucket_id, encoder, decoder, weights)
-                return self.apply_gradients(gradients), loss
+    def _train_step(self, encoder: tf.Tensor, decoder: tf.Tensor,
+                    weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        loss, gradients = self.compute_gradients(0, encoder, decoder, weights)
+        return self.apply_gradients(gradients), loss
 
-            self._train_steps[bucket_id] = tf.function(
-                train_step, input_signature=self._signature(bucket_id), autograph=False)
-        return self._train_steps[bucket_id]
+    def _forward_step(self, encoder: tf.Tensor, decoder: tf.Tensor,
+                      weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        outputs, loss, projection = self._template(
+            encoder, decoder, weights, feed_previous=self.forward_only)
+        if self.forward_only:
+            outputs = _project(outputs, projection)
+        return loss, outputs
 
-    def _forward_step(self, bucket_id: int) -> tf.types.experimental.GenericFunction:
-        if bucket_id not in self._forward_steps:
-            def forward_step(encoder, decoder, weights):
-                outputs, loss, projection = self._run_bucket(
-                    self.buckets[bucket_id], encoder, decoder, weights,
-                    feed_previous=self.forward_only)
-                if self.forward_only:
-                    outputs = _project(outputs, projection)
-                return loss, tf.stack(outputs)
-
-            self._forward_steps[bucket_id] = tf.function(
-                forward_step, input_signature=self._signature(bucket_id), autograph=False)
-        return self._forward_steps[bucket_id]
-
-    def _greedy_step(self, bucket_id: int) -> tf.types.experimental.GenericFunction:
-        if bucket_id not in self._greedy_steps:
-            def greedy_step(encoder, decoder):
-                encoder_size, decoder_size = self.buckets[bucket_id]
-                outputs, _, projection = self._template(
-                    tf.unstack(encoder, num=encoder_size), tf.unstack(decoder, num=decoder_size),
-                    None, None, self.buckets[bucket_id], True)
-                return tf.stack(_project(outputs, projection))
-
-            self._greedy_steps[bucket_id] = tf.function(
-                greedy_step, input_signature=self._signature(bucket_id)[:2], autograph=False)
-        return self._greedy_steps[bucket_id]
+    def _greedy_logits(self, encoder: tf.Tensor, decoder: tf.Tensor) -> tf.Tensor:
+        outputs, _, projection = self._template(encoder, decoder, None, feed_previous=True)
+        return _project(outputs, projection)
 
     # ------------------------------------------------------------------ the original's API
 
@@ -418,9 +458,9 @@ class Seq2SeqModel:
             if self.forward_only:
                 raise ValueError("this model was built with forward_only=True (for decoding) "
                                  "and cannot take a training step")
-            norm, loss = self._train_step(bucket_id)(encoder, decoder, weights)
+            norm, loss = self._train_function(encoder, decoder, weights)
             return norm.numpy(), loss.numpy(), None
-        loss, outputs = self._forward_step(bucket_id)(encoder, decoder, weights)
+        loss, outputs = self._forward_function(encoder, decoder, weights)
         return None, loss.numpy(), list(outputs.numpy())
 
     def greedy_logits(
@@ -440,9 +480,30 @@ class Seq2SeqModel:
         Returns:
           `decoder_size` arrays of logits [batch, target_vocab].
         """
+        del bucket_id
         encoder = np.asarray(encoder_inputs, dtype=np.int32)
         decoder = np.asarray(decoder_inputs, dtype=np.int32)
-        return list(self._greedy_step(bucket_id)(encoder, decoder).numpy())
+        return list(self._greedy_logits_function(encoder, decoder).numpy())
+
+    def greedy_search(
+        self, encoder_inputs: Sequence[np.ndarray], bucket_id: int
+    ) -> list[list[int]]:
+        """Greedy decoding of a batch, stopping once every sentence has emitted EOS.
+
+        The outputs are the original's (the argmax at each position of `greedy_logits`, cut
+        before the first EOS_ID); the loop just does not run the steps after every sentence
+        ended.
+
+        Args:
+          encoder_inputs: `encoder_size` int vectors [batch] (from `get_batch`).
+          bucket_id: the bucket of the batch (its decoder length bounds the outputs).
+
+        Returns:
+          Per sentence, its output token ids (without EOS).
+        """
+        encoder = np.asarray(encoder_inputs, dtype=np.int32)
+        tokens, lengths = self._greedy_search_function(encoder, self.buckets[bucket_id][1])
+        return [row[:length].tolist() for row, length in zip(tokens.numpy(), lengths.numpy())]
 
     def get_batch(
         self, data: batching.BucketedData, bucket_id: int
@@ -464,14 +525,22 @@ class Seq2SeqModel:
         self.learning_rate.assign(self.learning_rate * self.learning_rate_decay_factor)
 
 
-def _project(
-    outputs: list[tf.Tensor], projection: tuple[tf.Tensor, tf.Tensor] | None
-) -> list[tf.Tensor]:
-    """Decoder outputs to logits through the output projection (identity without one)."""
+def _output_projection(
+    projection: tuple[tf.Tensor, tf.Tensor] | None
+) -> tuple[tf.Tensor, tf.Tensor] | None:
+    """The decoder's `output_projection` (W [size, target_vocab], B) from (proj_w, proj_b)."""
+    if projection is None:
+        return None
+    w_t, b = projection
+    return tf.transpose(w_t), b
+
+
+def _project(outputs: tf.Tensor, projection: tuple[tf.Tensor, tf.Tensor] | None) -> tf.Tensor:
+    """Decoder outputs [time, batch, size] to logits through (proj_w, proj_b), if any."""
     if projection is None:
         return outputs
-    w, b = projection
-    return [tf.matmul(output, w) + b for output in outputs]
+    w_t, b = projection
+    return tf.einsum("tbs,vs->tbv", outputs, w_t) + b
 
 
 def checkpoint_prefix(train_dir: str) -> str:

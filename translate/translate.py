@@ -28,10 +28,21 @@ if __name__ == "__main__" and not __package__:
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from translate import checkpoints, decoding, training  # noqa: E402
+from translate import (  # noqa: E402
+    checkpoints,
+    decode_modes,
+    decoding,
+    evaluation,
+    export,
+    training,
+)
+from translate.batch_decode import BatchTranslator  # noqa: E402
 from translate.batching import read_data as _read_data  # noqa: E402
+from translate.distribute import STRATEGIES  # noqa: E402
 from translate.hparams import BUCKETS, HParams  # noqa: E402
+from translate.model_setup import check_vocabulary_size  # noqa: E402
 from translate.model_setup import create_model as _create_model  # noqa: E402
+from translate.nan_guard import POLICIES as NAN_POLICIES  # noqa: E402
 from translate.seq2seq_model import Seq2SeqModel  # noqa: E402
 
 flags.DEFINE_float("learning_rate", 0.5, "Learning rate.")
@@ -53,6 +64,10 @@ flags.DEFINE_integer("steps_per_checkpoint", 200, "How many training steps to do
 flags.DEFINE_boolean("decode", False, "Set to True for interactive decoding.")
 flags.DEFINE_boolean("self_test", False, "Run a self-test if this is set to True.")
 flags.DEFINE_boolean("use_fp16", False, "Train using fp16 instead of fp32.")
+flags.DEFINE_enum("mixed_precision", "float32", ["float32", "bfloat16"],
+                  "Compute dtype of training: bfloat16 computes the training steps in bfloat16 "
+                  "with float32 variables (faster on CPUs with AVX512-BF16); not with "
+                  "--use_fp16.")
 # Beyond the original; the defaults keep its behaviour.
 flags.DEFINE_boolean("use_lstm", False, "Use LSTM cells instead of GRU cells.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")
@@ -61,6 +76,57 @@ flags.DEFINE_boolean("normalize_digits", True,
                      "does; --nonormalize_digits keeps numbers (train and decode alike).")
 flags.DEFINE_boolean("progress_bar", True,
                      "Show a progress bar between checkpoints (when stderr is a terminal).")
+flags.DEFINE_enum("distribution_strategy", "default", list(STRATEGIES),
+                  "Train with tf.distribute: default (one device, as the original), mirrored "
+                  "(the GPUs of this machine) or multi_worker (a cluster; reads TF_CONFIG). "
+                  "--batch_size is the global batch, split evenly across the replicas.")
+flags.DEFINE_integer("num_gpus", -1,
+                     "GPUs per machine under --distribution_strategy=mirrored/multi_worker "
+                     "(-1: all of them, or the CPU when there is none; 0: the CPU).")
+flags.DEFINE_list("devices", [],
+                  "Devices to mirror over instead of --num_gpus (mirrored only), e.g. "
+                  "/gpu:0,/gpu:1; /cpu:0,/cpu:1 splits the CPU in two (for testing).")
+flags.DEFINE_integer("keep_checkpoints", 5,
+                     "How many recent checkpoints to keep (0: all; the original kept 5).")
+flags.DEFINE_enum("nan_policy", "stop", list(NAN_POLICIES),
+                  "When a training loss or gradient norm is NaN or infinite: stop (naming the "
+                  "step and bucket; the latest checkpoint stays the last good one) or "
+                  "skip-batch (drop that batch's update and go on).")
+flags.DEFINE_string("checkpoint_path", None,
+                    "Restore this checkpoint (e.g. train/translate.ckpt-400) instead of the "
+                    "latest of --train_dir, for --decode or to resume training from it.")
+# Opt-in decoding, evaluation, export and summaries (translate/decode_modes.py,
+# evaluation.py, export.py, summaries.py).
+flags.DEFINE_integer("beam_size", None,
+                     "Decode (--decode, --eval, --export_dir) by beam search keeping this many "
+                     "hypotheses; unset: the original's greedy decode (1: the same, through "
+                     "the while-loop search).")
+flags.DEFINE_integer("nbest", None,
+                     "With --decode --beam_size: print this many translations per sentence, "
+                     "best first, as '<rank>\\t<log-probability>\\t<translation>' lines.")
+flags.DEFINE_string("input_file", None,
+                    "With --decode: translate this file (one sentence per line) in batches of "
+                    "--batch_size grouped by bucket, instead of standard input.")
+flags.DEFINE_string("output_file", None,
+                    "With --input_file: write the translations here, one line per input line "
+                    "(--nbest N: N lines each).")
+flags.DEFINE_string("attention_plot", None,
+                    "With --decode: draw the attention heatmap of each line read to this PNG "
+                    "file (line i > 1: <stem>-i.png); needs matplotlib.")
+flags.DEFINE_boolean("eval", False,
+                     "Translate --eval_source and print BLEU and chrF (sacrebleu) against "
+                     "--eval_reference, and the decoding speed.")
+flags.DEFINE_string("eval_source", None, "Source sentences for --eval (default: "
+                    "--from_dev_data).")
+flags.DEFINE_string("eval_reference", None, "Reference translations for --eval (default: "
+                    "--to_dev_data).")
+flags.DEFINE_string("export_dir", None,
+                    "Write a SavedModel that translates strings (tokenization to "
+                    "detokenization in the graph; greedy, or --beam_size) to this new "
+                    "directory.")
+flags.DEFINE_boolean("tensorboard", False,
+                     "While training, write TensorBoard summaries to --train_dir: loss, "
+                     "perplexities, learning rate, step time, tokens/s, an attention image.")
 
 FLAGS = flags.FLAGS
 
@@ -82,6 +148,7 @@ def hparams_from_flags() -> HParams:
         use_lstm=FLAGS.use_lstm,
         use_fp16=FLAGS.use_fp16,
         buckets=tuple(_buckets),
+        mixed_precision=FLAGS.mixed_precision,
     )
 
 
@@ -104,7 +171,8 @@ def create_model(session: object, forward_only: bool) -> Seq2SeqModel:
       The model.
     """
     del session
-    return _create_model(hparams_from_flags(), FLAGS.train_dir, forward_only)
+    return _create_model(hparams_from_flags(), FLAGS.train_dir, forward_only,
+                         checkpoint_path=FLAGS.checkpoint_path)
 
 
 def train() -> None:
@@ -121,20 +189,70 @@ def train() -> None:
         max_steps=FLAGS.max_steps,
         progress_bar=FLAGS.progress_bar,
         normalize_digits=FLAGS.normalize_digits,
+        distribution_strategy=FLAGS.distribution_strategy,
+        num_gpus=FLAGS.num_gpus,
+        devices=tuple(FLAGS.devices),
+        keep_checkpoints=FLAGS.keep_checkpoints,
+        nan_policy=FLAGS.nan_policy,
+        checkpoint_path=FLAGS.checkpoint_path,
+        tensorboard=FLAGS.tensorboard,
     )
     training.train(hparams_from_flags(), config)
 
 
-def decode() -> None:
-    """Translates stdin line by line with the latest checkpoint of --train_dir."""
+def load_for_decoding() -> tuple[Seq2SeqModel, dict[bytes, int], list[bytes]]:
+    """The forward-only model of the flags, restored, and its vocabularies.
+
+    Returns:
+      (model, source vocabulary token -> id, target vocabulary id -> token).
+    """
     model = create_model(None, True)
-    if checkpoints.latest_checkpoint(FLAGS.train_dir) is None:
+    if not FLAGS.checkpoint_path and checkpoints.latest_checkpoint(FLAGS.train_dir) is None:
         print(f"Warning: no checkpoint in --train_dir={FLAGS.train_dir}; translating with "
               "untrained random parameters.", file=sys.stderr)
     source_vocab, rev_target_vocab = decoding.load_vocabularies(
         FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    decoding.interactive_decode(model, source_vocab, rev_target_vocab,
-                                normalize_digits=FLAGS.normalize_digits)
+    from_path, to_path = decoding.vocabulary_paths(
+        FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
+    check_vocabulary_size(max(source_vocab.values(), default=-1) + 1, from_path,
+                          FLAGS.from_vocab_size, "--from_vocab_size")
+    check_vocabulary_size(len(rev_target_vocab), to_path, FLAGS.to_vocab_size,
+                          "--to_vocab_size")
+    return model, source_vocab, rev_target_vocab
+
+
+def decode() -> None:
+    """Translates stdin line by line with the latest checkpoint of --train_dir (or a file,
+    with the opt-in flags of `translate.decode_modes`)."""
+    options = decode_modes.DecodeOptions(
+        beam_size=FLAGS.beam_size, nbest=FLAGS.nbest, batch_size=FLAGS.batch_size,
+        normalize_digits=FLAGS.normalize_digits, input_file=FLAGS.input_file,
+        output_file=FLAGS.output_file, attention_plot=FLAGS.attention_plot)
+    options.validate()
+    decode_modes.run_decode(*load_for_decoding(), options)
+
+
+def evaluate() -> None:
+    """--eval: BLEU, chrF and decoding speed on --eval_source/--eval_reference (default: the
+    dev files)."""
+    source = FLAGS.eval_source or FLAGS.from_dev_data
+    reference = FLAGS.eval_reference or FLAGS.to_dev_data
+    if not (source and reference):
+        raise ValueError("--eval needs --eval_source and --eval_reference (or "
+                         "--from_dev_data and --to_dev_data)")
+    translator = BatchTranslator(
+        *load_for_decoding(), beam_size=FLAGS.beam_size, batch_size=FLAGS.batch_size,
+        normalize_digits=FLAGS.normalize_digits)
+    print(evaluation.evaluate_files(translator, source, reference).summary())
+
+
+def export_model() -> None:
+    """--export_dir: writes the SavedModel of `translate.export`."""
+    beam_size = 1 if FLAGS.beam_size is None else FLAGS.beam_size
+    export.export_saved_model(*load_for_decoding(), FLAGS.export_dir, beam_size=beam_size,
+                              normalize_digits=FLAGS.normalize_digits)
+    method = "greedy" if beam_size == 1 else f"beam search ({beam_size})"
+    print(f"SavedModel ({method}) written to {FLAGS.export_dir}")
 
 
 def self_test() -> None:
@@ -169,7 +287,8 @@ def main(argv: list[str]) -> int:
       argv: positional arguments left after flag parsing (only the program name is allowed).
 
     Returns:
-      The exit status: 0, 1 for bad input, 130 when training is interrupted.
+      The exit status: 0, 1 for bad input or a failure (a checkpoint that cannot be read or
+      written, a NaN loss), 130 when training is interrupted.
     """
     if len(argv) > 1:
         print(f"Error: unexpected arguments {argv[1:]}; every option is a --flag "
@@ -178,11 +297,15 @@ def main(argv: list[str]) -> int:
     try:
         if FLAGS.self_test:
             self_test()
+        elif FLAGS.export_dir:
+            export_model()
+        elif FLAGS.eval:
+            evaluate()
         elif FLAGS.decode:
             decode()
         else:
             train()
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, FloatingPointError, ImportError) as e:
         sys.stdout.flush()
         print(f"Error: {e}", file=sys.stderr)
         return 1

@@ -28,3 +28,11 @@ def tiny_trained(tiny_corpus, tmp_path_factory) -> dict:
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     return {"root": root, "data_dir": data_dir, "train_dir": train_dir,
             "stdout": proc.stdout.decode(), "stderr": proc.stderr.decode()}
+
+
+@pytest.fixture(scope="session")
+def trained_demo(tmp_path_factory) -> dict:
+    """A small demo model trained to translate (features_testlib.train_demo_model, ~30 s)."""
+    from features_testlib import train_demo_model
+
+    return train_demo_model(str(tmp_path_factory.mktemp("trained_demo")))

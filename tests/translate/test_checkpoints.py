@@ -76,14 +76,21 @@ def test_crash_during_save_leaves_the_previous_checkpoint_latest(tmp_path, monke
     with pytest.raises(OSError, match="simulated crash"):
         model.saver.save(None, str(tmp_path / "translate.ckpt"), global_step=2)
     monkeypatch.setattr(os, "replace", real_replace)
-    # The half-written checkpoint 2 (data renamed, index not) is not the latest and does not
-    # count as a checkpoint.
+    # The half-written checkpoint 2 (data renamed, index not) is not the latest, does not
+    # count as a checkpoint, and what it wrote is gone.
     assert checkpoints.latest_checkpoint(str(tmp_path)) == str(tmp_path / "translate.ckpt-1")
     assert not checkpoints.checkpoint_exists(str(tmp_path / "translate.ckpt-2"))
-    assert any(".tmp-" in f for f in os.listdir(tmp_path))
-    # The next save cleans the leftovers up.
+    assert sorted(os.listdir(tmp_path)) == [
+        "checkpoint", "translate.ckpt-1.data-00000-of-00001", "translate.ckpt-1.index"]
+    # A save killed half-way cannot clean up after itself; the next save does.
+    (tmp_path / f"translate.ckpt-2.tmp-{'0a' * 16}.index").write_bytes(b"partial")
+    (tmp_path / f"translate.ckpt-2.tmp-{'0a' * 16}.data-00000-of-00001.tempstate123"
+     ).write_bytes(b"partial")
+    (tmp_path / f"checkpoint.tmp-{'4c' * 16}").write_bytes(b"partial")
+    # Temporary files of others (the directory may be shared, e.g. /tmp) stay.
+    (tmp_path / "vocab100.to.tmp-123-4567abcd").write_bytes(b"someone else's")
     model.saver.save(None, str(tmp_path / "translate.ckpt"), global_step=3)
-    assert not any(".tmp-" in f for f in os.listdir(tmp_path))
+    assert [f for f in os.listdir(tmp_path) if ".tmp-" in f] == ["vocab100.to.tmp-123-4567abcd"]
     assert checkpoints.latest_checkpoint(str(tmp_path)) == str(tmp_path / "translate.ckpt-3")
 
 

@@ -1,0 +1,127 @@
+"""Run by test_distribute_mirrored.py in its own process (logical CPU devices must be configured
+before TensorFlow starts): training steps under MirroredStrategy on two CPU devices against the
+same steps on one device, and checkpoints across replica counts.
+
+Prints one JSON object: per configuration the largest differences found (the test judges them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+
+import numpy as np
+
+from translate import distribute
+
+STRATEGY = distribute.make_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
+
+import tensorflow as tf  # noqa: E402
+
+from translate import batching, checkpoints  # noqa: E402
+from translate.seq2seq_model import Seq2SeqModel  # noqa: E402
+
+BUCKETS = [(3, 4), (6, 8)]
+VOCAB = 30
+GLOBAL_BATCH = 6
+
+
+def make_data(seed: int) -> list[list[batching.Pair]]:
+    rng = random.Random(seed)
+    data: list[list[batching.Pair]] = [[], []]
+    for bucket_id, (source_size, target_size) in enumerate(BUCKETS):
+        for _ in range(20):
+            source = [rng.randrange(4, VOCAB) for _ in range(rng.randrange(1, source_size))]
+            target = [rng.randrange(4, VOCAB) for _ in range(rng.randrange(0, target_size - 1))]
+            data[bucket_id].append((source, target + [2]))
+    return data
+
+
+def build(num_samples: int, num_layers: int) -> Seq2SeqModel:
+    return Seq2SeqModel(VOCAB, VOCAB, BUCKETS, 16, num_layers, 0.05, GLOBAL_BATCH, 0.5, 0.99,
+                        num_samples=num_samples)
+
+
+def replica_values(variable: tf.Variable) -> list[np.ndarray]:
+    return [v.numpy() for v in STRATEGY.experimental_local_results(variable)]
+
+
+def compare(num_samples: int, num_layers: int, steps: int) -> tuple[dict, Seq2SeqModel]:
+    """Steps a mirrored and a single-device model on the same global batches.
+
+    Returns:
+      (largest differences, the mirrored model).
+    """
+    with STRATEGY.scope():
+        mirrored = build(num_samples, num_layers)
+    single = build(num_samples, num_layers)
+    for name, variable in single.variables_by_name.items():
+        variable.assign(mirrored.variables_by_name[name].read_value())
+    trainer = distribute.DistributedTrainer(STRATEGY, mirrored, GLOBAL_BATCH)
+    data = make_data(seed=num_layers)
+    random.seed(7)
+    loss_diff = norm_diff = 0.0
+    clipped = 0
+    for step in range(steps):
+        bucket_id = step % len(BUCKETS)
+        batch = batching.get_batch(data, bucket_id, BUCKETS, GLOBAL_BATCH)
+        result = trainer.step(*batch, bucket_id)
+        norm, loss, _ = single.step(None, *batch, bucket_id, False)
+        loss_diff = max(loss_diff, abs(result.loss - float(loss)))
+        norm_diff = max(norm_diff, abs(result.gradient_norm - float(norm)))
+        clipped += int(float(norm) > single.max_gradient_norm)
+    variable_diff = replica_diff = 0.0
+    for name, variable in mirrored.variables_by_name.items():
+        copies = replica_values(variable)
+        reference = single.variables_by_name[name].numpy()
+        variable_diff = max(variable_diff, *(float(np.max(np.abs(c - reference)))
+                                             for c in copies))
+        replica_diff = max(replica_diff, float(np.max(np.abs(copies[0] - copies[1]))))
+    return {"loss": loss_diff, "norm": norm_diff, "variables": variable_diff,
+            "replicas": replica_diff, "clipped_steps": clipped,
+            "global_step": [int(v) for v in replica_values(mirrored.global_step)],
+            "single_global_step": int(single.global_step.numpy()),
+            "learning_rate": [float(v) for v in replica_values(mirrored.learning_rate)]}, mirrored
+
+
+def checkpoint_round_trip(trained: Seq2SeqModel, directory: str) -> dict:
+    """A checkpoint of a 2-replica model restored on 2 replicas and on one device."""
+    prefix = checkpoints.save_checkpoint(
+        trained.variables_by_name,
+        os.path.join(directory, f"translate.ckpt-{int(trained.global_step.numpy())}"))
+    with STRATEGY.scope():
+        on_two = build(512, 2)
+    on_two.saver.restore(None, prefix)
+    on_one = build(512, 2)
+    on_one.saver.restore(None, prefix)
+    two_diff = one_diff = 0.0
+    for name, variable in trained.variables_by_name.items():
+        expected = variable.numpy()
+        two_diff = max(two_diff, *(float(np.max(np.abs(c - expected)))
+                                   for c in replica_values(on_two.variables_by_name[name])))
+        one_diff = max(one_diff, float(np.max(np.abs(
+            on_one.variables_by_name[name].numpy() - expected))))
+    stored = set(tf.train.load_checkpoint(prefix).get_variable_to_shape_map())
+    return {"two_replicas": two_diff, "one_device": one_diff,
+            "names_match": stored == set(on_one.variables_by_name),
+            "global_step": int(on_one.global_step.numpy())}
+
+
+def main() -> None:
+    # The clipping threshold (0.05) is low enough that the steps are clipped: clipping must
+    # act on the global, all-reduced gradient.
+    full, trained = compare(512, 2, steps=len(BUCKETS))
+    # Sampled softmax draws candidates per replica: the replicas must still stay in sync.
+    sampled, _ = compare(8, 1, steps=len(BUCKETS))
+    print(json.dumps({
+        "gru2_full_softmax": full,
+        "gru1_sampled_softmax": {"replicas": sampled["replicas"],
+                                 "loss_finite": bool(np.isfinite(sampled["loss"]))},
+        "checkpoint": checkpoint_round_trip(trained, sys.argv[1]),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""One compiled graph per mode for every bucket, the early-stopping greedy search, bfloat16.
+
+The numbers themselves are tied to TF 1.15 by test_seq2seq_model.py (golden logits and
+training steps); these tests check what the speed work added.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from data_utils import EOS_ID
+from translate.hparams import HParams
+from translate.seq2seq_model import Seq2SeqModel
+
+BUCKETS = [(3, 4), (5, 6), (7, 9)]
+DATA = [[([4, 5], [6, 7, 2]), ([8], [9, 2])],
+        [([4, 5, 6, 7], [8, 9, 10, 2]), ([5, 5, 5], [6, 2])],
+        [([4, 5, 6, 7, 8, 9], [10, 11, 4, 5, 6, 2])]]
+
+
+def model(**kwargs) -> Seq2SeqModel:
+    args = dict(source_vocab_size=13, target_vocab_size=13, buckets=BUCKETS, size=8,
+                num_layers=2, max_gradient_norm=5.0, batch_size=4, learning_rate=0.5,
+                learning_rate_decay_factor=0.5, num_samples=6)
+    return Seq2SeqModel(**{**args, **kwargs})
+
+
+def test_every_bucket_runs_through_one_trace_per_mode():
+    tf.random.set_seed(0)
+    trained = model()
+    for step in range(9):  # every bucket three times
+        bucket_id = step % len(BUCKETS)
+        trained.step(None, *trained.get_batch(DATA, bucket_id), bucket_id, False)
+        trained.step(None, *trained.get_batch(DATA, bucket_id), bucket_id, True)
+        encoder, decoder, _ = trained.get_batch(DATA, bucket_id)
+        trained.greedy_logits(encoder, decoder, bucket_id)
+        trained.greedy_search(encoder, bucket_id)
+    assert trained.tracing_counts() == {"train": 1, "forward": 1, "greedy_logits": 1,
+                                        "greedy_search": 1}
+    assert int(trained.global_step.numpy()) == 9
+
+
+@pytest.mark.parametrize("sampled, eos_bonus", [(True, 0.8), (False, 0.2)],
+                         ids=["sampled_softmax", "full_softmax"])
+def test_greedy_search_is_the_argmax_of_greedy_logits_cut_at_eos(sampled: bool,
+                                                                  eos_bonus: float):
+    tf.random.set_seed(1)
+    decoder_model = model(forward_only=True, num_samples=6 if sampled else 0, batch_size=16)
+    # A larger EOS bias makes some sentences end early, so that the loop stops before the
+    # bucket's length for some rows and not for others.
+    bias = decoder_model.variables_by_name[
+        "proj_b" if sampled else
+        "embedding_attention_seq2seq/embedding_attention_decoder/attention_decoder/"
+        "AttnOutputProjection/bias"]
+    bias.assign(tf.tensor_scatter_nd_add(bias, [[EOS_ID]], [eos_bonus]))
+    rng = np.random.default_rng(0)
+    lengths_seen = set()
+    for bucket_id, (encoder_size, _) in enumerate(BUCKETS):
+        pairs = [(rng.integers(4, 13, rng.integers(1, encoder_size)).tolist(), [])
+                 for _ in range(16)]
+        encoder, decoder, _ = decoder_model.get_batch({bucket_id: pairs}, bucket_id)
+        logits = np.stack(decoder_model.greedy_logits(encoder, decoder, bucket_id))
+        expected = []
+        for row in logits.argmax(axis=2).T.tolist():
+            expected.append(row[:row.index(EOS_ID)] if EOS_ID in row else row)
+        assert decoder_model.greedy_search(encoder, bucket_id) == expected
+        lengths_seen.update(len(row) for row in expected)
+    assert len(lengths_seen) > 2
+
+
+def test_bfloat16_training_keeps_float32_variables_and_the_loss():
+    tf.random.set_seed(2)
+    exact = model(num_samples=0)
+    mixed = model(num_samples=0, mixed_precision="bfloat16")
+    for name, variable in exact.variables_by_name.items():
+        mixed.variables_by_name[name].assign(variable)
+    assert {v.dtype for v in mixed.variables_by_name.values()} == {tf.float32, tf.int32}
+    batch = exact.get_batch(DATA, 1)
+    _, exact_loss, _ = exact.step(None, *batch, 1, True)
+    _, mixed_loss, _ = mixed.step(None, *batch, 1, True)
+    # bfloat16 keeps 8 bits of mantissa: the loss agrees to about 1%, not to float32's 1e-6.
+    assert mixed_loss.dtype == np.float32
+    np.testing.assert_allclose(mixed_loss, exact_loss, rtol=3e-2)
+    assert not np.isclose(mixed_loss, exact_loss, rtol=1e-6, atol=0)
+    # Trained on the same batches, bfloat16 follows float32's loss curve.
+    curves = []
+    for trained in (exact, mixed):
+        random.seed(0)
+        curves.append([trained.step(None, *trained.get_batch(DATA, step % 3), step % 3,
+                                    False)[1] for step in range(60)])
+    exact_curve, mixed_curve = np.array(curves)
+    assert np.mean(mixed_curve[-6:]) < 0.75 * np.mean(mixed_curve[:6])
+    np.testing.assert_allclose(np.mean(mixed_curve[-6:]), np.mean(exact_curve[-6:]), rtol=0.05)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(mixed_precision="float16"), "mixed_precision must be None, 'float32' or 'bfloat16'"),
+    (dict(mixed_precision="bfloat16", dtype=tf.float16), "needs float32 variables"),
+])
+def test_bad_mixed_precision_is_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        model(**kwargs)
+
+
+def test_hparams_check_mixed_precision():
+    with pytest.raises(ValueError, match="mixed_precision must be float32 or bfloat16"):
+        HParams(mixed_precision="fp8").validate()
+    with pytest.raises(ValueError, match="exclude each other"):
+        HParams(use_fp16=True, mixed_precision="bfloat16").validate()
+    HParams(mixed_precision="bfloat16").validate()

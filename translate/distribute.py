@@ -1,0 +1,374 @@
+"""Training on several devices and machines with `tf.distribute`.
+
+`--distribution_strategy` picks the engine:
+  default       the original's single-device training, unchanged;
+  mirrored      `tf.distribute.MirroredStrategy` over the GPUs of one machine (`--num_gpus`,
+                or an explicit `--devices` list);
+  multi_worker  `tf.distribute.MultiWorkerMirroredStrategy` over a cluster described by the
+                standard `TF_CONFIG` environment variable (each worker runs the same command).
+
+A step's global batch (`--batch_size`) is split evenly across the replicas. Each replica
+computes the gradients of its share with `Seq2SeqModel.compute_gradients` and scales them by
+its share of the global batch, so the summed (all-reduced) gradients are the gradients of the
+single-device loss, sum of per-example log-perplexities / global batch size. Then every device
+applies `Seq2SeqModel.apply_gradients` to its copy of the variables with the same all-reduced
+gradients: the same clipping to the global norm, learning rate and SGD update as on one device.
+Sampled softmax draws its candidates per replica (one set per share instead of one per batch).
+
+The variables are `MirroredVariable`s under their TF 1.x names, so checkpoints are the usual
+name-keyed ones: written by the chief only, restored on any number of replicas or by the
+single-device `--decode`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from data_utils import PAD_ID
+from translate import batching, distribute_input
+from translate.seq2seq_model import Seq2SeqModel
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+_SUM = tf.distribute.ReduceOp.SUM
+
+
+def make_strategy(
+    name: str,
+    num_gpus: int = -1,
+    devices: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> tf.distribute.Strategy | None:
+    """The strategy `--distribution_strategy` names; call it before TensorFlow runs anything.
+
+    Args:
+      name: one of `STRATEGIES`.
+      num_gpus: GPUs per machine: -1 every GPU there is (the CPU when there is none), 0 the
+        CPU only, N the first N GPUs.
+      devices: for "mirrored", the devices to mirror over instead, e.g. ["/gpu:0", "/gpu:2"];
+        CPU devices "/cpu:0".."/cpu:K-1" split the CPU into K logical devices (for tests and
+        benchmarks on machines without GPUs).
+      environ: where to read TF_CONFIG (default os.environ).
+
+    Returns:
+      None for "default" (the original's single-device training), else the strategy.
+
+    Raises:
+      ValueError: an unknown name, a flag that does not fit the strategy, more GPUs than the
+        machine has, or a missing or malformed TF_CONFIG for "multi_worker".
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"--distribution_strategy={name} is not one of {', '.join(STRATEGIES)}")
+    devices = list(devices)
+    if name == "default":
+        if devices or num_gpus != -1:
+            raise ValueError("--num_gpus and --devices need --distribution_strategy=mirrored or "
+                             "multi_worker")
+        return None
+    if devices and num_gpus != -1:
+        raise ValueError("give either --num_gpus or --devices, not both")
+    if name == "multi_worker":
+        if devices:
+            raise ValueError("--devices applies to --distribution_strategy=mirrored; a "
+                             "multi_worker cluster uses --num_gpus GPUs on every worker")
+        tf_config_task(os.environ if environ is None else environ)
+        _limit_gpus(num_gpus)
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if devices:
+        _make_cpu_devices(devices)
+        return tf.distribute.MirroredStrategy(devices)
+    _limit_gpus(num_gpus)
+    if num_gpus == 0 or not tf.config.list_physical_devices("GPU"):
+        return tf.distribute.MirroredStrategy(["/cpu:0"])
+    return tf.distribute.MirroredStrategy()
+
+
+def tf_config_task(environ: Mapping[str, str]) -> tuple[str, int]:
+    """Checks the TF_CONFIG of a multi-worker run and returns this process's task.
+
+    Args:
+      environ: the environment holding TF_CONFIG.
+
+    Returns:
+      (task type, task index), e.g. ("worker", 0).
+
+    Raises:
+      ValueError: TF_CONFIG is missing, is not JSON, or lacks or contradicts its cluster.
+    """
+    example = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}}\'')
+    raw = environ.get("TF_CONFIG")
+    if not raw:
+        raise ValueError("--distribution_strategy=multi_worker needs the TF_CONFIG environment "
+                         f"variable on every worker, e.g. {example}")
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e}): {raw[:200]!r}") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not isinstance(task, dict):
+        raise ValueError(f"TF_CONFIG needs a 'cluster' and a 'task' object, e.g. {example}; "
+                         f"got {raw[:200]!r}")
+    task_type, index = task.get("type"), task.get("index")
+    members = cluster.get(task_type)
+    if not isinstance(members, list) or not isinstance(index, int) or not (
+            0 <= index < len(members)):
+        raise ValueError(f"TF_CONFIG task {task!r} is not in its cluster "
+                         f"{sorted(cluster)} (task type must name a list of addresses and "
+                         "index a position in it)")
+    return task_type, index
+
+
+def _limit_gpus(num_gpus: int) -> None:
+    if num_gpus < 0:
+        return
+    gpus = tf.config.list_physical_devices("GPU")
+    if num_gpus > len(gpus):
+        raise ValueError(f"--num_gpus={num_gpus} but this machine has {len(gpus)} GPU(s)")
+    tf.config.set_visible_devices(gpus[:num_gpus], "GPU")
+
+
+def _make_cpu_devices(devices: Sequence[str]) -> None:
+    """Splits the CPU into as many logical devices as `devices` names CPUs."""
+    cpus = [d for d in devices if tf.DeviceSpec.from_string(d).device_type == "CPU"]
+    if len(cpus) < 2:
+        return
+    physical = tf.config.list_physical_devices("CPU")[0]
+    configuration = [tf.config.LogicalDeviceConfiguration()] * len(cpus)
+    if tf.config.get_logical_device_configuration(physical) == configuration:
+        return
+    try:
+        tf.config.set_logical_device_configuration(physical, configuration)
+    except RuntimeError as e:
+        raise ValueError(f"cannot split the CPU into {len(cpus)} devices for --devices="
+                         f"{','.join(devices)}: TensorFlow had already started ({e})") from None
+
+
+def check_global_batch(strategy: tf.distribute.Strategy | None, batch_size: int) -> None:
+    """Checks that the global batch splits evenly across the strategy's replicas.
+
+    Raises:
+      ValueError: `batch_size` is not a multiple of the number of replicas.
+    """
+    replicas = 1 if strategy is None else strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(f"--batch_size={batch_size} must be divisible by the number of "
+                         f"replicas ({replicas}): each replica takes an equal share of the "
+                         "global batch")
+
+
+def scope(strategy: tf.distribute.Strategy | None):
+    """`strategy.scope()`, or a scope that does nothing for the default (None)."""
+    return strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
+
+
+def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
+    """Whether this process writes checkpoints (the chief; always true on one machine)."""
+    return strategy is None or strategy.extended.should_checkpoint
+
+
+def sync_workers(strategy: tf.distribute.Strategy | None, model: Seq2SeqModel) -> None:
+    """In a cluster, gives every worker the chief's values of the model's variables.
+
+    Call it after restoring a checkpoint, so the workers agree even when they cannot all
+    read `--train_dir`. Does nothing on one machine (all copies were assigned together).
+
+    Args:
+      strategy: the strategy the model was created under (None: the default).
+      model: the model.
+    """
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        broadcast_from_chief(strategy, list(model.variables_by_name.values()))
+
+
+def broadcast_from_chief(strategy: tf.distribute.Strategy, variables: list[tf.Variable]) -> None:
+    """Gives every replica's copy of `variables` the values of replica 0 (on the chief)."""
+
+    def chief_values() -> list[tf.Tensor]:
+        context = tf.distribute.get_replica_context()
+        source = tf.equal(context.replica_id_in_sync_group, 0)
+        return [tf.where(source, v.read_value(), tf.zeros_like(v)) for v in variables]
+
+    def assign(variable: tf.Variable, value: tf.Tensor) -> tf.Operation:
+        return variable.assign(value)
+
+    @tf.function(autograph=False)
+    def broadcast() -> None:
+        values = strategy.run(chief_values)
+        # A batched all-reduce packs its tensors together: one batch per dtype, in the same
+        # order on every worker (collectives pair up in the order they are traced).
+        for dtype in sorted({v.dtype.base_dtype for v in variables}, key=lambda d: d.name):
+            group = [(value, var) for value, var in zip(values, variables)
+                     if var.dtype.base_dtype == dtype]
+            reduced = strategy.extended.batch_reduce_to(_SUM, group)
+            for (_, var), value in zip(group, reduced):
+                strategy.extended.update(var, assign, args=(value,))
+
+    broadcast()
+
+
+class StepResult(NamedTuple):
+    """What one distributed training step reports (host values).
+
+    Attributes:
+      gradient_norm: global norm of the all-reduced gradients before clipping.
+      loss: the global batch's loss, as one device computes it for the whole batch.
+      tokens: non-padding source and target tokens of the global batch.
+    """
+
+    gradient_norm: float
+    loss: float
+    tokens: int
+
+
+class DistributedTrainer:
+    """Training steps of a `Seq2SeqModel` under a strategy.
+
+    Args:
+      strategy: the strategy the model's variables were created under.
+      model: the model, created in `scope(strategy)`.
+      global_batch_size: pairs per step over all replicas.
+
+    Raises:
+      ValueError: `global_batch_size` is not divisible by the number of replicas.
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy, model: Seq2SeqModel,
+                 global_batch_size: int):
+        check_global_batch(strategy, global_batch_size)
+        self.strategy = strategy
+        self.model = model
+        self.global_batch_size = global_batch_size
+        self._steps: dict[int, tf.types.experimental.GenericFunction] = {}
+
+    def _replica_gradients(self, bucket_id: int, encoder: tf.Tensor, decoder: tf.Tensor,
+                           weights: tf.Tensor):
+        loss, gradients = self.model.compute_gradients(bucket_id, encoder, decoder, weights)
+        # The model's loss averages over this replica's share; summed over the replicas, the
+        # scaled losses (and gradients) average over the global batch.
+        share = tf.cast(tf.shape(encoder)[1], loss.dtype) / self.global_batch_size
+        scaled = [g if g is None else (
+            tf.IndexedSlices(g.values * share, g.indices, g.dense_shape)
+            if isinstance(g, tf.IndexedSlices) else g * share) for g in gradients]
+        tokens = (tf.math.count_nonzero(tf.not_equal(encoder, PAD_ID), dtype=tf.int64)
+                  + tf.cast(tf.reduce_sum(weights), tf.int64))
+        return loss * share, scaled, tokens
+
+    def _step_function(self, bucket_id: int) -> tf.types.experimental.GenericFunction:
+        if bucket_id in self._steps:
+            return self._steps[bucket_id]
+        model, strategy = self.model, self.strategy
+
+        def apply(_, *gradients):
+            return model.apply_gradients(gradients)
+
+        def step(encoder, decoder, weights):
+            losses, gradients, tokens = strategy.run(
+                lambda *batch: self._replica_gradients(bucket_id, *batch),
+                args=(encoder, decoder, weights))
+            present = [i for i, g in enumerate(gradients) if g is not None]
+            reduced = strategy.extended.batch_reduce_to(
+                _SUM, [(gradients[i], model.global_step) for i in present])
+            summed: list = [None] * len(gradients)
+            for i, g in zip(present, reduced):
+                summed[i] = g
+            # Every device applies the same all-reduced gradients to its own copy; the norms
+            # (one per local device) are equal.
+            norms = strategy.extended.update(model.global_step, apply, args=tuple(summed),
+                                             group=False)
+            return (tf.nest.flatten(norms)[0],
+                    strategy.reduce(_SUM, losses, axis=None),
+                    strategy.reduce(_SUM, tokens, axis=None))
+
+        self._steps[bucket_id] = tf.function(step, autograph=False)
+        return self._steps[bucket_id]
+
+    def train_step(self, bucket_id: int, encoder: tf.distribute.DistributedValues,
+                   decoder: tf.distribute.DistributedValues,
+                   weights: tf.distribute.DistributedValues) -> StepResult:
+        """One SGD step on per-replica batches (e.g. from `DistributedBuckets.next`).
+
+        Args:
+          bucket_id: the bucket of every replica's batch.
+          encoder: per replica, int32 [encoder_size, batch / replicas].
+          decoder: per replica, int32 [decoder_size, batch / replicas].
+          weights: per replica, [decoder_size, batch / replicas] of the model's dtype.
+
+        Returns:
+          The step's `StepResult`.
+        """
+        norm, loss, tokens = self._step_function(bucket_id)(encoder, decoder, weights)
+        return StepResult(float(norm), float(loss), int(tokens))
+
+    def step(self, encoder_inputs: Sequence, decoder_inputs: Sequence,
+             target_weights: Sequence, bucket_id: int) -> StepResult:
+        """One SGD step on a global batch laid out as `Seq2SeqModel.get_batch` returns it.
+
+        Replica r of n (over all workers) takes columns [r * B / n, (r + 1) * B / n) of the
+        batch, so every worker must pass the same global batch.
+
+        Args:
+          encoder_inputs: `encoder_size` int vectors [B], B the global batch size.
+          decoder_inputs: `decoder_size` int vectors [B].
+          target_weights: `decoder_size` float vectors [B].
+          bucket_id: the batch's bucket.
+
+        Returns:
+          The step's `StepResult`.
+
+        Raises:
+          ValueError: the batch does not have `global_batch_size` columns.
+        """
+        batch = [tf.constant(encoder_inputs, tf.int32), tf.constant(decoder_inputs, tf.int32),
+                 tf.constant(target_weights, self.model.dtype)]
+        width = int(batch[0].shape[1])
+        if width != self.global_batch_size:
+            raise ValueError(f"the batch has {width} pairs, the trainer was built for "
+                             f"{self.global_batch_size}")
+
+        def share(context: tf.distribute.ValueContext) -> list[tf.Tensor]:
+            size = width // context.num_replicas_in_sync
+            start = context.replica_id_in_sync_group * size
+            return [t[:, start:start + size] for t in batch]
+
+        values = self.strategy.experimental_distribute_values_from_function(share)
+        return self.train_step(bucket_id, *values)
+
+
+class DistributedTraining:
+    """What the training loop needs under a strategy: draw a bucket, feed it, step.
+
+    Args:
+      strategy: the strategy the model was created under (in `scope(strategy)`).
+      model: the model.
+      train_set: per bucket, its training pairs.
+      seed: seeds the bucket draws (equal on every worker; default: the global step, which
+        the workers share, so a resumed run does not repeat the draws of the first).
+      shuffle_buffer: see `translate.distribute_input.bucket_dataset`.
+
+    Raises:
+      ValueError: the batch size is not divisible by the number of replicas, or no bucket
+        holds a pair.
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy, model: Seq2SeqModel,
+                 train_set: Sequence[Sequence[batching.Pair]], seed: int | None = None,
+                 shuffle_buffer: int = distribute_input.DEFAULT_SHUFFLE_BUFFER):
+        self.trainer = DistributedTrainer(strategy, model, model.batch_size)
+        if seed is None:
+            seed = int(model.global_step.numpy())
+        self._choose = distribute_input.BucketChooser(batching.bucket_scale(train_set), seed)
+        self._feed = distribute_input.DistributedBuckets(
+            strategy, train_set, model.buckets, model.batch_size, model.dtype, shuffle_buffer,
+            seed)
+
+    def train_step(self) -> StepResult:
+        """Trains on the next global batch of a bucket drawn by size."""
+        bucket_id = self._choose()
+        return self.trainer.train_step(bucket_id, *self._feed.next(bucket_id))
