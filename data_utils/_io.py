@@ -137,6 +137,8 @@ def atomic_output(path: str) -> Iterator[tf.io.gfile.GFile]:
     temporary = f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         with tf.io.gfile.GFile(temporary, "wb") as stream:
+            # GFile creates the file on the first write only; an empty output must exist too.
+            stream.write(b"")
             yield stream
         tf.io.gfile.rename(temporary, path, overwrite=True)
     except BaseException:

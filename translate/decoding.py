@@ -103,7 +103,19 @@ def translate_line(
     outputs, truncated = greedy_decode(model, token_ids)
     if truncated:
         logging.warning("Sentence truncated: %s", sentence.decode("utf-8", "replace"))
-    return " ".join(tf.compat.as_str(rev_target_vocab[output]) for output in outputs)
+    return " ".join(target_word(rev_target_vocab, output) for output in outputs)
+
+
+def target_word(rev_target_vocab: list[bytes], token_id: int) -> str:
+    """The target word of an output id, as the original prints it.
+
+    An id past the end of a vocabulary file shorter than --to_vocab_size prints as _UNK,
+    and a token that is not UTF-8 is shown with replacement characters (the original
+    crashed on both).
+    """
+    if token_id >= len(rev_target_vocab):
+        return tf.compat.as_str(data_utils._UNK)
+    return rev_target_vocab[token_id].decode("utf-8", "replace")
 
 
 def interactive_decode(
