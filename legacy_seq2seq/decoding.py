@@ -165,7 +165,7 @@ def embedding_attention_beam_search(
                 output_projection, num_decoder_symbols, dtype, output_size)
             embedding = get_variable("embedding", [num_decoder_symbols, embedding_size])
             with _vs.variable_scope("attention_decoder") as decoder_scope:
-                search = _BeamSearch(
+                search = (_GreedySearch if beam_size == 1 else _BeamSearch)(
                     AttentionDecoderStep(cell, _tile(attention_states, beam_size), output_size,
                                          num_heads, dtype, attention_score=attention_score),
                     embedding, output_projection, beam_size, max_length, num_decoder_symbols,
@@ -219,6 +219,8 @@ def embedding_attention_greedy_decode(
 
 def _tile(structure: Any, beam_size: int) -> Any:
     """Repeats every row `beam_size` times: `[batch, ...]` -> `[batch * beam_size, ...]`."""
+    if beam_size == 1:
+        return structure
     return tf.nest.map_structure(lambda t: tf.repeat(t, beam_size, axis=0), structure)
 
 
@@ -304,3 +306,33 @@ class _BeamSearch:
             prev_flat=tf.reshape(symbols, [-1]),
             state_flat=tf.nest.map_structure(lambda s: tf.gather(s, rows), state_flat),
             reads_flat=[tf.gather(r, rows) for r in reads_flat])
+
+
+class _GreedySearch(_BeamSearch):
+    """Beam size 1: the argmax of each step's logits, fed back (the original's choice).
+
+    The beams need no ranking, reordering or gathering, so a step is a few ops: what
+    makes the greedy decode of one sentence at a time fast.
+    """
+
+    def advance(self, t: tf.Tensor, beams: _Beams, reuse_attention: bool = False) -> _Beams:
+        """Feeds each sentence's last token and appends the argmax of the step's logits."""
+        inputs = tf.nn.embedding_lookup(self.embedding, beams.prev_flat)
+        output, state_flat, reads_flat, _ = self.step(
+            inputs, beams.state_flat, beams.reads_flat, reuse_attention=reuse_attention)
+        if self.output_projection is not None:
+            output = tf.compat.v1.nn.xw_plus_b(output, *self.output_projection)
+        finished = beams.finished[:, 0]
+        # An ended sentence emits EOS again, at no cost: it keeps its score.
+        symbols = tf.where(finished, self.eos_id, tf.argmax(output, 1, output_type=tf.int32))
+        step_log_probs = tf.gather(tf.nn.log_softmax(tf.cast(output, tf.float32)), symbols,
+                                   batch_dims=1)
+        now = tf.equal(tf.range(self.max_length), t)[None, None, :]
+        return _Beams(
+            tokens=tf.where(now, symbols[:, None, None], beams.tokens),
+            log_probs=beams.log_probs + tf.where(finished, 0.0, step_log_probs)[:, None],
+            finished=tf.logical_or(beams.finished, tf.equal(symbols, self.eos_id)[:, None]),
+            lengths=beams.lengths + tf.cast(tf.logical_not(beams.finished), tf.int32),
+            prev_flat=symbols,
+            state_flat=state_flat,
+            reads_flat=reads_flat)

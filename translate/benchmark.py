@@ -65,6 +65,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                                              "torch_bench.py"))
     parser.add_argument("--threads", type=int, default=2, help="the PyTorch side's threads")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
+    parser.add_argument("--max_busy", type=float, default=0.3,
+                        help="before each run, wait until other processes keep fewer cores "
+                             "than this busy ...")
+    parser.add_argument("--max_wait", type=float, default=300,
+                        help="... but no longer than this many seconds")
     parser.add_argument("--json", help="also write every run's results to this file")
     return parser.parse_args(argv)
 
@@ -91,15 +96,41 @@ def side_command(side: str, args: argparse.Namespace) -> list[str] | None:
             *common]
 
 
+def _cpu_seconds_busy() -> float:
+    """CPU-seconds all cores have spent busy since boot (/proc/stat; 0 where it is missing)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(max_busy: float, max_wait: float) -> float:
+    """Waits until other processes keep fewer than `max_busy` cores busy (sampled over 2 s),
+    or `max_wait` seconds pass; returns the last sample (cores busy)."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        before, start = _cpu_seconds_busy(), time.monotonic()
+        time.sleep(2.0)
+        busy = (_cpu_seconds_busy() - before) / (time.monotonic() - start)
+        if busy < max_busy or time.monotonic() > deadline:
+            return busy
+
+
 def run_side(command: list[str], timeout: float) -> dict:
     """Runs one measurement; its RESULT json, with the process's peak RSS from the kernel.
+
+    Also records `others_busy_cores`: the cores that other processes kept busy on average
+    during the run (all CPU time from /proc/stat minus the run's own), a measure of noise.
 
     Raises:
       RuntimeError: the run failed, ran over `timeout` seconds or printed no RESULT line
         (with its output's tail).
     """
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    start = time.perf_counter()
+    start, busy_before = time.perf_counter(), _cpu_seconds_busy()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, text=True)
@@ -120,6 +151,9 @@ def run_side(command: list[str], timeout: float) -> dict:
                            f"timeout {timeout:.0f} s):\n" + output[-3000:])
     result = json.loads(results[-1])
     result["wall_s"] = time.perf_counter() - start
+    own = usage.ru_utime + usage.ru_stime
+    result["others_busy_cores"] = max(
+        0.0, (_cpu_seconds_busy() - busy_before - own) / result["wall_s"])
     result["peak_rss_bytes"] = max(result.get("peak_rss_bytes", 0), usage.ru_maxrss * 1024)
     return _normalized(result)
 
@@ -159,13 +193,13 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     rows = []
 
     def row(label: str, key: str, fmt: str, bucket: str | None = None, scale: float = 1,
-            higher_is_better: bool = True) -> None:
+            higher_is_better: bool | None = True) -> None:
         values = {side: median_of(runs[side], key, bucket) for side in sides}
         cells = [label] + [format(values[s] * scale, fmt) if values[s] is not None else "-"
                            for s in sides]
         if "ours" in sides:
             for side in others:
-                if values["ours"] and values[side]:
+                if higher_is_better is not None and values["ours"] and values[side]:
                     ratio = (values["ours"] / values[side] if higher_is_better
                              else values[side] / values["ours"])
                     cells.append(f"{ratio:.2f}x")
@@ -186,6 +220,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     row("peak RSS (GB)", "peak_rss_bytes", ".2f", scale=1e-9, higher_is_better=False)
     row("greedy decode, 1 sentence at a time (sentences/s)", "decode_sentences_per_s", ".1f")
     row("greedy decode, batches of 64 (sentences/s)", "decode_batched_sentences_per_s", ",.0f")
+    row("noise: cores other processes kept busy during the runs", "others_busy_cores", ".2f",
+        higher_is_better=None)
     lines += _markdown_table(header, rows)
     if gemm:
         lines += ["", "Fraction of the GEMM rate reached in training (model FLOPs / time / "
@@ -232,13 +268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: dict[str, list[dict]] = {side: [] for side in commands}
     for round_index in range(args.rounds):
         for side, command in commands.items():
-            print(f"[round {round_index + 1}/{args.rounds}] {SIDE_NAMES[side]} ...",
-                  file=sys.stderr, flush=True)
+            busy = wait_for_quiet(args.max_busy, args.max_wait)
+            print(f"[round {round_index + 1}/{args.rounds}] {SIDE_NAMES[side]} (other "
+                  f"processes busy: {busy:.1f} cores) ...", file=sys.stderr, flush=True)
             result = run_side(command, args.timeout)
             runs[side].append(result)
             print(f"    {result.get('target_tokens_per_s', 0):,.0f} target tokens/s, "
                   f"{result.get('decode_sentences_per_s') or 0:.1f} sentences/s decoded, "
-                  f"{result['wall_s']:.0f} s", file=sys.stderr, flush=True)
+                  f"{result['wall_s']:.0f} s, others busy {result['others_busy_cores']:.2f} "
+                  "cores", file=sys.stderr, flush=True)
     if args.json:
         with open(args.json + ".tmp", "w", encoding="utf-8") as f:
             json.dump({"args": vars(args), "runs": runs}, f, indent=1, sort_keys=True)

@@ -306,10 +306,10 @@ def _write_state(train_dir: str, latest: str, all_paths: Sequence[str]) -> None:
 def _discard(tmp_prefix: str, unrecorded_prefix: str | None) -> None:
     """Removes what a failed save wrote: its temporaries and, when the checkpoint was not
     recorded before, the files already renamed under its final name. Best effort."""
-    paths = glob.glob(glob.escape(tmp_prefix) + "*")
+    paths = _files_of(tmp_prefix, "")
     if unrecorded_prefix:
-        paths += glob.glob(glob.escape(unrecorded_prefix) + ".data-*")
-        paths += glob.glob(glob.escape(unrecorded_prefix) + _INDEX_SUFFIX)
+        paths += _files_of(unrecorded_prefix, ".data-") + _files_of(unrecorded_prefix,
+                                                                    _INDEX_SUFFIX)
     for path in paths:
         try:
             os.remove(path)
@@ -323,14 +323,28 @@ def _delete_checkpoint(prefix: str, train_dir: str) -> None:
         return
     # Index first: a crash half-way then leaves data files no index claims, never an index
     # without its data.
-    paths = sorted(glob.glob(glob.escape(prefix) + ".*"), key=lambda p: not p.endswith(
-        _INDEX_SUFFIX))
+    paths = sorted(_files_of(prefix, "."), key=lambda p: not p.endswith(_INDEX_SUFFIX))
     for path in paths:
         try:
             os.remove(path)
         except OSError as e:
             # The new checkpoint is safely recorded; an old file left over is no reason to stop.
             print(f"Warning: could not delete old checkpoint file {path}: {e}", file=sys.stderr)
+
+
+def _files_of(prefix: str, start: str) -> list[str]:
+    """The files named basename(prefix) + `start` + anything, in prefix's directory.
+
+    Not `glob`: it caches every pattern it compiles, one per checkpoint here, for as long as
+    the process runs (days of training).
+    """
+    directory = os.path.dirname(prefix) or "."
+    head = os.path.basename(prefix) + start
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return [os.path.join(directory, name) for name in names if name.startswith(head)]
 
 
 def _remove_stale_temporaries(train_dir: str, prefix: str) -> None:

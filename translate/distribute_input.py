@@ -12,6 +12,10 @@ all replicas of a step run the same bucket's graph.
 Differences from the original's `get_batch`, which draws every pair with replacement: a dataset
 goes through its (shuffled) bucket without replacement, epoch after epoch, and each input
 pipeline (one per worker) reads its own shard of the bucket.
+
+(`translate.input_pipeline` feeds one device from a single generator mixing the buckets; under
+a strategy every replica of a step needs a share of the same bucket and every worker its own
+shard, hence one dataset per bucket here.)
 """
 
 from __future__ import annotations

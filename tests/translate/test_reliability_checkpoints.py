@@ -182,6 +182,18 @@ def test_failed_deletion_of_an_old_checkpoint_is_a_warning(tmp_path, monkeypatch
     assert "Warning: could not delete old checkpoint file" in capsys.readouterr().err
 
 
+def test_old_checkpoints_lose_their_index_first(tmp_path, monkeypatch):
+    # A kill half-way through the deletion must not leave an index without its data.
+    model = small_model()
+    checkpoints.save_checkpoint(model.variables_by_name, str(tmp_path / "translate.ckpt-1"), 1)
+    removed = []
+    real_remove = os.remove
+    monkeypatch.setattr(os, "remove", lambda path: (removed.append(path), real_remove(path)))
+    checkpoints.save_checkpoint(model.variables_by_name, str(tmp_path / "translate.ckpt-2"), 1)
+    assert [os.path.basename(p) for p in removed] == [
+        "translate.ckpt-1.index", "translate.ckpt-1.data-00000-of-00001"]
+
+
 # ------------------------------------------------------------------------ damaged files
 
 def damage(path, how: str) -> None:
