@@ -30,6 +30,8 @@ class HParams:
       buckets: (encoder length, decoder length) pairs, increasing.
       mixed_precision: "float32" (the original), or "bfloat16": training computes in bfloat16
         with float32 variables (see `Seq2SeqModel`); not with use_fp16.
+      xla_decode: greedy decoding compiled by XLA (the same outputs, faster); False for
+        platforms without XLA.
     """
 
     learning_rate: float = 0.5
@@ -45,6 +47,7 @@ class HParams:
     use_fp16: bool = False
     buckets: tuple[tuple[int, int], ...] = BUCKETS
     mixed_precision: str = "float32"
+    xla_decode: bool = True
 
     @property
     def dtype(self) -> tf.DType:

@@ -13,13 +13,15 @@ import pytest
 from translate_testlib import TF1_CKPT, TF1_CONFIGS, TINY_FLAGS, copy_golden, read_flags, run_cli
 
 
-@pytest.mark.parametrize("config,script", [("gru2_sampled", False), ("lstm1_full", True)])
-def test_decode_prints_exactly_what_the_original_printed(tmp_path, config, script):
+@pytest.mark.parametrize("config,script,extra", [
+    ("gru2_sampled", False, []), ("lstm1_full", True, []),
+    ("gru2_sampled", False, ["--noxla_decode"])])
+def test_decode_prints_exactly_what_the_original_printed(tmp_path, config, script, extra):
     directory = copy_golden(config, str(tmp_path))
     with open(os.path.join(directory, "decode_input.txt"), "rb") as f:
         stdin = f.read()
     proc = run_cli(["--decode", "--data_dir=data", "--train_dir=train",
-                    *read_flags(directory)], cwd=directory, stdin=stdin, script=script)
+                    *read_flags(directory), *extra], cwd=directory, stdin=stdin, script=script)
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     with open(os.path.join(directory, "decode_stdout.txt"), "rb") as f:
         expected = f.read()

@@ -148,6 +148,9 @@ def test_twenty_kill_9_at_random_moments_lose_nothing(short_corpus, tmp_path):
             assert "Reading model parameters" not in out
         logged = _LOG_RE.search(out)
         if logged:
+            where += f": output\n{out[-2000:]}"
+            if latest is not None:
+                assert f"Reading model parameters from {latest}\n" in out, where
             assert int(logged.group(1)) == step + STEPS_PER_CHECKPOINT, where
             assert logged.group(2) == f"{rate:.4f}", where
             resumed_checks += 1

@@ -39,9 +39,24 @@ def test_every_bucket_runs_through_one_trace_per_mode():
         encoder, decoder, _ = trained.get_batch(DATA, bucket_id)
         trained.greedy_logits(encoder, decoder, bucket_id)
         trained.greedy_search(encoder, bucket_id)
+    # XLA compiles greedy search once per input shape: one per bucket at a fixed batch.
     assert trained.tracing_counts() == {"train": 1, "forward": 1, "greedy_logits": 1,
-                                        "greedy_search": 1}
+                                        "greedy_search": len(BUCKETS)}
     assert int(trained.global_step.numpy()) == 9
+
+
+def test_greedy_search_without_xla_is_one_trace_for_every_bucket():
+    tf.random.set_seed(0)
+    decoder_model = model(forward_only=True, xla_decode=False)
+    xla_model = model(forward_only=True)
+    for name, variable in xla_model.variables_by_name.items():
+        variable.assign(decoder_model.variables_by_name[name])
+    for step in range(6):
+        bucket_id = step % len(BUCKETS)
+        encoder, _, _ = decoder_model.get_batch(DATA, bucket_id)
+        assert (decoder_model.greedy_search(encoder, bucket_id)
+                == xla_model.greedy_search(encoder, bucket_id))
+    assert decoder_model.tracing_counts()["greedy_search"] == 1
 
 
 @pytest.mark.parametrize("sampled, eos_bonus", [(True, 0.8), (False, 0.2)],
