@@ -8,6 +8,8 @@ import tensorflow as tf
 
 # The original's buckets: (largest source length, largest target length incl. GO/EOS).
 BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (10, 15), (20, 25), (40, 50))
+# --xla_decode: None lets the model choose by its size (see `Seq2SeqModel`).
+XLA_DECODE_CHOICES = {"auto": None, "on": True, "off": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +32,8 @@ class HParams:
       buckets: (encoder length, decoder length) pairs, increasing.
       mixed_precision: "float32" (the original), or "bfloat16": training computes in bfloat16
         with float32 variables (see `Seq2SeqModel`); not with use_fp16.
-      xla_decode: greedy decoding compiled by XLA (the same outputs, faster); False for
-        platforms without XLA.
+      xla_decode: "auto" (XLA for small models, see `Seq2SeqModel`), "on" or "off": compile
+        greedy decoding with XLA (the same outputs).
     """
 
     learning_rate: float = 0.5
@@ -47,7 +49,7 @@ class HParams:
     use_fp16: bool = False
     buckets: tuple[tuple[int, int], ...] = BUCKETS
     mixed_precision: str = "float32"
-    xla_decode: bool = True
+    xla_decode: str = "auto"
 
     @property
     def dtype(self) -> tf.DType:
@@ -72,6 +74,9 @@ class HParams:
         if self.mixed_precision not in ("float32", "bfloat16"):
             raise ValueError(f"mixed_precision must be float32 or bfloat16, got "
                              f"{self.mixed_precision!r}")
+        if self.xla_decode not in XLA_DECODE_CHOICES:
+            raise ValueError(f"xla_decode must be one of {', '.join(XLA_DECODE_CHOICES)}, got "
+                             f"{self.xla_decode!r}")
         if self.use_fp16 and self.mixed_precision != "float32":
             raise ValueError("use_fp16 (float16 variables) and mixed_precision="
                              f"{self.mixed_precision} exclude each other")

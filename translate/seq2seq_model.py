@@ -13,10 +13,10 @@ There is no Session. The original built one statically unrolled graph per bucket
 time steps run in `tf.while_loop`s (`legacy_seq2seq.loop_embedding_attention_seq2seq`, the same
 variables and numbers), so ONE compiled `tf.function` serves every bucket: one for the training
 step, one for the forward step, each traced once on first use (see `tracing_counts`); greedy
-decoding is compiled by XLA once per bucket and batch size (`xla_decode`). Each decoder step's
-sampled softmax still draws its own candidates, as the original's per-step loss did. `step`
-accepts and ignores a `session` argument so that code written for the original runs unchanged.
-docs/performance.md has the measurements.
+decoding of a small model is compiled by XLA per bucket and batch size (`xla_decode`). Each
+decoder step's sampled softmax still draws its own candidates, as the original's per-step loss
+did. `step` accepts and ignores a `session` argument so that code written for the original
+runs unchanged. docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import tensorflow as tf
 import data_utils
 import legacy_seq2seq as seq2seq
 from translate import batching, checkpoints
-from translate.hparams import HParams
+from translate.hparams import XLA_DECODE_CHOICES, HParams
 
 
 def _sequence_crossent(
@@ -64,6 +64,11 @@ def _sequence_crossent(
         tf.cast(w_t, tf.float32), tf.cast(b, tf.float32), targets,
         tf.cast(outputs, tf.float32), num_samples, num_classes)
     return tf.cast(crossent, dtype)
+
+
+# Measured on 2 CPU cores (docs/performance.md): XLA decodes faster with up to 23M decoder
+# weights (1.53x at 3.8M, 1.26x at 15M, 1.22x at 23M), ties at 27M and loses at 68M (0.82x).
+XLA_DECODE_MAX_PARAMETERS = 24_000_000
 
 
 def _compute_dtype(mixed_precision: str | None, dtype: tf.DType) -> tf.DType:
@@ -163,7 +168,10 @@ class Seq2SeqModel:
         the training and forward steps compute in bfloat16 (the variables, the loss, the
         gradient clipping and the update stay in `dtype`); decoding keeps `dtype`.
       xla_decode: compile `greedy_search` with XLA (`jit_compile`), once per bucket and
-        batch size; False runs it as one TF graph for every shape.
+        batch size; False runs it as one TF graph for every shape. None (the default) chooses
+        XLA when a decoder step reads at most `XLA_DECODE_MAX_PARAMETERS` weights: XLA removes
+        the per-op overhead that dominates small models, but multiplies on one core, where
+        TensorFlow's own kernels use them all for the large products of a large model.
 
     Raises:
       ValueError: an unknown `mixed_precision`, or "bfloat16" with float16 variables.
@@ -185,7 +193,7 @@ class Seq2SeqModel:
         forward_only: bool = False,
         dtype: tf.DType = tf.float32,
         mixed_precision: str | None = None,
-        xla_decode: bool = True,
+        xla_decode: bool | None = None,
     ):
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
@@ -222,10 +230,13 @@ class Seq2SeqModel:
             self._forward_step, input_signature=batch_spec, autograph=False)
         self._greedy_logits_function = tf.function(
             self._greedy_logits, input_signature=batch_spec[:2], autograph=False)
+        if xla_decode is None:
+            xla_decode = self.decoder_step_parameters() <= XLA_DECODE_MAX_PARAMETERS
+        self.xla_decode = xla_decode
         if xla_decode:
-            # A decoder step is many small ops; XLA fuses the whole loop into one compiled
-            # program (about 1.5x the sentences/s on 2 CPU cores). It compiles per input
-            # shape, so the function is traced per bucket and batch size.
+            # XLA fuses the decoder loop into one compiled program (1.5x the sentences/s of
+            # config S on 2 CPU cores). It compiles per input shape, so the function is
+            # traced per bucket and batch size.
             self._greedy_search_function = tf.function(
                 self._greedy_template, autograph=False, jit_compile=True)
         else:
@@ -244,7 +255,14 @@ class Seq2SeqModel:
             hparams.learning_rate, hparams.learning_rate_decay_factor,
             use_lstm=hparams.use_lstm, num_samples=hparams.num_samples,
             forward_only=forward_only, dtype=hparams.dtype,
-            mixed_precision=hparams.mixed_precision, xla_decode=hparams.xla_decode)
+            mixed_precision=hparams.mixed_precision,
+            xla_decode=XLA_DECODE_CHOICES[hparams.xla_decode])
+
+    def decoder_step_parameters(self) -> int:
+        """How many weights one decoder step reads: the decoder's cells, attention and output
+        projection (the embeddings are only gathered from)."""
+        return sum(int(np.prod(v.shape)) for name, v in self.variables_by_name.items()
+                   if name.startswith("proj_") or "/attention_decoder/" in name)
 
     @property
     def variables_by_name(self) -> dict[str, tf.Variable]:

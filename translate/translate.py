@@ -69,9 +69,9 @@ flags.DEFINE_enum("mixed_precision", "float32", ["float32", "bfloat16"],
                   "with float32 variables (faster on CPUs with AVX512-BF16); not with "
                   "--use_fp16.")
 # Beyond the original; the defaults keep its behaviour.
-flags.DEFINE_boolean("xla_decode", True,
-                     "Compile greedy decoding with XLA (same outputs, faster); "
-                     "--noxla_decode where XLA is not available.")
+flags.DEFINE_enum("xla_decode", "auto", ["auto", "on", "off"],
+                  "Compile greedy decoding with XLA (the same outputs): auto uses it for models "
+                  "small enough to gain from it; off where XLA is not available.")
 flags.DEFINE_boolean("use_lstm", False, "Use LSTM cells instead of GRU cells.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")
 flags.DEFINE_boolean("normalize_digits", True,

@@ -15,7 +15,7 @@ from translate_testlib import TF1_CKPT, TF1_CONFIGS, TINY_FLAGS, copy_golden, re
 
 @pytest.mark.parametrize("config,script,extra", [
     ("gru2_sampled", False, []), ("lstm1_full", True, []),
-    ("gru2_sampled", False, ["--noxla_decode"])])
+    ("gru2_sampled", False, ["--xla_decode=off"]), ("lstm1_full", False, ["--xla_decode=on"])])
 def test_decode_prints_exactly_what_the_original_printed(tmp_path, config, script, extra):
     directory = copy_golden(config, str(tmp_path))
     with open(os.path.join(directory, "decode_input.txt"), "rb") as f:

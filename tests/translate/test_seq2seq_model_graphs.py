@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from data_utils import EOS_ID
+from translate import seq2seq_model
 from translate.hparams import HParams
 from translate.seq2seq_model import Seq2SeqModel
 
@@ -127,3 +128,24 @@ def test_hparams_check_mixed_precision():
     with pytest.raises(ValueError, match="exclude each other"):
         HParams(use_fp16=True, mixed_precision="bfloat16").validate()
     HParams(mixed_precision="bfloat16").validate()
+
+
+def test_xla_decode_is_chosen_for_small_decoders_only(monkeypatch):
+    small = model(forward_only=True)
+    # size 8, 2 GRU layers, vocabulary 13, sampled softmax: proj_w/proj_b, the decoder's
+    # cells, its attention (AttnW, AttnV, its query and input maps) and output map.
+    cells = 2 * ((16 * 16 + 16) + (16 * 8 + 8))
+    attention = 8 * 8 + 8 + (16 * 8 + 8) + (16 * 8 + 8) + (16 * 8 + 8)
+    assert small.decoder_step_parameters() == 13 * 8 + 13 + cells + attention
+    assert small.xla_decode
+    monkeypatch.setattr(seq2seq_model, "XLA_DECODE_MAX_PARAMETERS",
+                        small.decoder_step_parameters() - 1)
+    assert not model(forward_only=True).xla_decode
+    assert model(forward_only=True, xla_decode=True).xla_decode
+
+
+def test_hparams_check_xla_decode():
+    with pytest.raises(ValueError, match="xla_decode must be one of auto, on, off"):
+        HParams(xla_decode="yes").validate()
+    for choice in ("auto", "on", "off"):
+        HParams(xla_decode=choice).validate()
