@@ -533,8 +533,8 @@ class Seq2SeqModel:
         """
         encoder = np.asarray(encoder_inputs, dtype=np.int32)
         max_length = self.buckets[bucket_id][1]
-        if self._greedy_search_function.input_signature is None:
-            max_length = int(max_length)  # XLA needs the buffers' length at compile time.
+        if self.xla_decode:
+            max_length = int(max_length)  # A Python constant: XLA sizes the buffers with it.
         tokens, lengths = self._greedy_search_function(encoder, max_length)
         return [row[:length].tolist() for row, length in zip(tokens.numpy(), lengths.numpy())]
 
