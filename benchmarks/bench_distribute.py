@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -120,17 +119,6 @@ def child(args: argparse.Namespace) -> dict:
     return row
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def run_config(config: str, args: argparse.Namespace, ids: tuple[str, str]) -> dict | None:
     """Runs one configuration in child processes; returns its row (None: not runnable)."""
     command = [sys.executable, os.path.abspath(__file__), "--child", config,
@@ -141,7 +129,9 @@ def run_config(config: str, args: argparse.Namespace, ids: tuple[str, str]) -> d
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
     environments = [env]
     if config == "multi_worker":
-        cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
+        from translate import distribute
+
+        cluster = distribute.local_cluster(2)
         environments = [dict(env, TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": i}})) for i in range(2)]
     processes = [subprocess.Popen(command, env=e, stdout=subprocess.PIPE,

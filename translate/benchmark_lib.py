@@ -22,9 +22,11 @@ never by the library.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import resource
+import statistics
 import time
 
 # The tutorial's buckets and special symbols (data_utils).
@@ -162,6 +164,30 @@ def greedy_decode_flops(config: ModelConfig, bucket: tuple[int, int], steps: int
     logits = 2 * s * vocab
     return encoder + keys + steps * (_attention_decoder_step_flops(config, 1, encoder_length)
                                      + logits)
+
+
+def print_result(config: ModelConfig, steps: int, per_bucket: dict[int, list[float]],
+                 tokens: int, timed_s: float, decoded: int, decode_s: float, batched: int,
+                 batched_s: float, **fields) -> dict:
+    """Prints `RESULT {json}`, the line `translate.benchmark` reads from every side.
+
+    The record holds `fields` (a side's own figures: impl, times, loss, ...), the model's
+    configuration, the rates derived from the raw measurements (per bucket median s/step over
+    `per_bucket`'s step times, `tokens` target tokens in `timed_s`, `decoded` sentences one at
+    a time in `decode_s`, `batched` in batches in `batched_s`) and the process's peak RSS.
+    Returns the record.
+    """
+    record = dict(
+        fields, size=config.size, num_layers=config.num_layers, vocab=config.vocab,
+        batch=config.batch, steps=steps,
+        median_step_s_per_bucket={str(tuple(BUCKETS[b])): statistics.median(v)
+                                  for b, v in per_bucket.items() if v},
+        target_tokens_per_s=tokens / timed_s if steps else None,
+        decode_sentences_per_s=decoded / decode_s if decoded else None,
+        decode_batched_sentences_per_s=batched / batched_s if batched else None,
+        peak_rss_bytes=peak_rss_bytes())
+    print("RESULT " + json.dumps(record, sort_keys=True), flush=True)
+    return record
 
 
 def peak_rss_bytes() -> int:

@@ -14,11 +14,8 @@ import time
 T_START = time.perf_counter()
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -142,27 +139,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
     batched_s = time.perf_counter() - batched_start
 
     gemm = lib.measure_gemm_rate(tf.function(tf.matmul))
-    result = {
-        "impl": "ours-tf" + tf.__version__ + (
+    return lib.print_result(
+        config, args.steps, per_bucket, tokens, timed_s, len(sentences), decode_s,
+        len(batched), batched_s,
+        impl="ours-tf" + tf.__version__ + (
             "" if args.mixed_precision == "float32" else "-" + args.mixed_precision),
-        "size": config.size, "num_layers": config.num_layers, "vocab": config.vocab,
-        "batch": config.batch, "steps": args.steps, "threads": [args.intra_op, args.inter_op],
-        "import_s": import_s, "build_s": build_s, "first_step_s": first_step_s,
-        "ready_after_import_s": ready_after_import_s, "ready_s": ready_s,
-        "median_step_s_per_bucket": {str(lib.BUCKETS[b]): statistics.median(v)
-                                     for b, v in per_bucket.items() if v},
-        "target_tokens_per_s": tokens / timed_s if args.steps else None,
-        "last_loss": float(loss), "tracing_counts": traces,
-        "decode_sentences_per_s": len(sentences) / decode_s if sentences else None,
-        "decode_output_tokens": output_tokens,
-        "decode_batched_sentences_per_s": len(batched) / batched_s if batched else None,
-        "decode_batch": args.decode_batch,
-        "gemm_flops_per_s": gemm,
-        "peak_rss_bytes": lib.peak_rss_bytes(),
-    }
-    print("RESULT " + json.dumps(result, sort_keys=True))
-    sys.stdout.flush()
-    return result
+        threads=[args.intra_op, args.inter_op], import_s=import_s, build_s=build_s,
+        first_step_s=first_step_s, ready_after_import_s=ready_after_import_s, ready_s=ready_s,
+        last_loss=float(loss), tracing_counts=traces, decode_output_tokens=output_tokens,
+        decode_batch=args.decode_batch, gemm_flops_per_s=gemm)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -86,6 +87,19 @@ def make_strategy(
     if num_gpus == 0 or not tf.config.list_physical_devices("GPU"):
         return tf.distribute.MirroredStrategy(["/cpu:0"])
     return tf.distribute.MirroredStrategy()
+
+
+def local_cluster(num_workers: int) -> dict[str, list[str]]:
+    """A TF_CONFIG `cluster` of `num_workers` workers on 127.0.0.1, for trying `multi_worker`
+    on one machine: ports the OS had free a moment ago (held open together, so they differ)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(num_workers)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]}
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def tf_config_task(environ: Mapping[str, str]) -> tuple[str, int]:

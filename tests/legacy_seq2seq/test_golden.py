@@ -14,7 +14,7 @@ import os
 
 import pytest
 import tensorflow as tf
-from case_builder import load_cases, run_graph, run_template, variable_specs
+from case_builder import load_cases, result_problems, run_graph, run_template, variable_specs
 from numerics import mismatch
 
 import legacy_seq2seq
@@ -44,20 +44,7 @@ def test_all_cases_are_present():
 def test_numbers_match_tf1(name: str, mode: str):
     case = CASES[name]
     results, _ = evaluated(name, mode)
-    problems = []
-    for key in case.result_keys:
-        if key not in results:
-            problems.append(f"{key}: not produced")
-            continue
-        ours = results[key]
-        if ours is None:
-            # TF 1.15 had no gradient path here too (the reference stores zeros).
-            if key not in case.grad_none:
-                problems.append(f"{key}: gradient is None, TF 1.15 has one")
-            continue
-        problem = mismatch(ours, case.io[key], case.dtype)
-        if problem:
-            problems.append(f"{key}: {problem}")
+    problems = result_problems(case, results, mismatch)
     assert not problems, f"{len(problems)} of {len(case.result_keys)} keys differ:\n" + "\n".join(
         problems
     )

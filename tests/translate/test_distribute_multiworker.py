@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,27 +14,15 @@ import numpy as np
 import tensorflow as tf
 from translate_testlib import TINY_FLAGS, run_cli, translate_env
 
-from translate import checkpoints
+from translate import checkpoints, distribute
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distribute_worker.py")
 TIMEOUT_S = 240
 MAX_STEPS = 4
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports the OS had free a moment ago (held open together, so they differ)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def start_workers(tiny_corpus: dict[str, str], root: str) -> list[subprocess.Popen]:
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    cluster = distribute.local_cluster(2)
     workers = []
     for index in range(2):
         env = translate_env()

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,11 +373,17 @@ def test_data_dir_under_a_file_is_a_clear_error(short_corpus, tmp_path):
            f"{tmp_path}/file/data): {tmp_path}/file is not a directory" in stderr
 
 
-def test_token_ids_outside_the_vocabulary(short_corpus, tmp_path):
+def prepared_corpus(short_corpus: str, tmp_path) -> tuple[training.TrainConfig, Path]:
+    """A copy of the corpus with its token-id files written, for damaging; its config."""
     corpus = tmp_path / "corpus"
     shutil.copytree(short_corpus, corpus)
     config = config_for(str(corpus), tmp_path, max_steps=1)
     training.prepare_token_ids(HPARAMS, config)
+    return config, corpus
+
+
+def test_token_ids_outside_the_vocabulary(short_corpus, tmp_path):
+    config, corpus = prepared_corpus(short_corpus, tmp_path)
     ids = corpus / "train.en.ids40"
     lines = ids.read_text().splitlines()
     lines[41] = "5 40"
@@ -387,13 +394,8 @@ def test_token_ids_outside_the_vocabulary(short_corpus, tmp_path):
         training.train(HPARAMS, config)
 
 
-
-
 def test_token_ids_that_are_not_text(short_corpus, tmp_path):
-    corpus = tmp_path / "corpus"
-    shutil.copytree(short_corpus, corpus)
-    config = config_for(str(corpus), tmp_path, max_steps=1)
-    training.prepare_token_ids(HPARAMS, config)
+    config, corpus = prepared_corpus(short_corpus, tmp_path)
     ids = corpus / "train.fr.ids40"
     lines = ids.read_bytes().split(b"\n")
     lines[9] = b"5 \xff 6"

@@ -22,10 +22,8 @@ T_START = time.perf_counter()
 
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -235,25 +233,13 @@ def main():
             gemm = lib.measure_gemm_rate(
                 lambda x, y: Run(matmul_session.run(product, {a: x, b: y})))
 
-    result = {
-        "impl": "tf" + tf.__version__ + "-legacy_seq2seq",
-        "size": config.size, "num_layers": config.num_layers, "vocab": config.vocab,
-        "batch": config.batch, "steps": args.steps,
-        "import_s": IMPORT_S, "build_s": build_s, "first_step_s": first_step_s,
-        "ready_after_import_s": ready_after_import_s, "ready_s": ready_s,
-        "median_step_s_per_bucket": {str(tuple(lib.BUCKETS[b])): statistics.median(v)
-                                     for b, v in per_bucket.items() if v},
-        "target_tokens_per_s": tokens / timed_s if args.steps else None,
-        "last_loss": float(loss),
-        "decode_sentences_per_s": len(sentences) / decode_s if sentences else None,
-        "decode_output_tokens": output_tokens,
-        "decode_batched_sentences_per_s": len(batched) / batched_s if batched else None,
-        "decode_batch": args.decode_batch,
-        "gemm_flops_per_s": gemm,
-        "peak_rss_bytes": lib.peak_rss_bytes(),
-    }
-    print("RESULT " + json.dumps(result, sort_keys=True))
-    sys.stdout.flush()
+    lib.print_result(
+        config, args.steps, per_bucket, tokens, timed_s, len(sentences), decode_s,
+        len(batched), batched_s,
+        impl="tf" + tf.__version__ + "-legacy_seq2seq", import_s=IMPORT_S, build_s=build_s,
+        first_step_s=first_step_s, ready_after_import_s=ready_after_import_s, ready_s=ready_s,
+        last_loss=float(loss), decode_output_tokens=output_tokens,
+        decode_batch=args.decode_batch, gemm_flops_per_s=gemm)
 
 
 if __name__ == "__main__":
