@@ -24,6 +24,7 @@ setup(
         "test": ["pytest", "hypothesis", "ruff"],
         "bleu": ["sacrebleu>=2.0"],
         "plot": ["matplotlib"],
+        "subword": ["sentencepiece>=0.2"],
     },
     entry_points={"console_scripts": ["legacy-translate=translate.__main__:run"]},
 )

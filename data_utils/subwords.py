@@ -1,0 +1,277 @@
+"""Subword vocabularies with SentencePiece (opt-in; needs the `subword` extra).
+
+The original splits text into words and maps every word outside the vocabulary to `_UNK`; on
+real text most output lines then contain `_UNK`. A subword vocabulary splits rare words into
+pieces instead, so every sentence is representable and the output is plain, detokenized text.
+
+The models trained here keep the tutorial's four special ids (`_PAD` 0, `_GO` 1, `_EOS` 2,
+`_UNK` 3), so token-id files, buckets and the translation model work unchanged; with byte
+fallback on, a character never seen in training becomes its UTF-8 bytes, so
+`decode(encode(text)) == text` for any valid UTF-8 line.
+
+- `train_subword_model`: learns a SentencePiece model from a corpus file.
+- `SubwordVocabulary`: a loaded model: text -> ids, ids -> text, pieces, size.
+- `subword_data_to_token_ids`: the subword twin of `data_to_token_ids` (same file format).
+- `prepare_subword_data`: the subword twin of `prepare_data` (same six paths returned).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator, Sequence
+
+import tensorflow as tf
+
+from data_utils import _io
+from data_utils.prepare import check_parallel_files
+from data_utils.vocabulary import _EOS, _GO, _PAD, _UNK, EOS_ID, GO_ID, PAD_ID, UNK_ID
+
+MODEL_TYPES = ("unigram", "bpe")
+# Four special symbols plus the 256 byte pieces of byte fallback.
+_RESERVED = 4 + 256
+
+
+def _require_sentencepiece():
+    try:
+        import sentencepiece
+    except ImportError as error:
+        raise ImportError(
+            "subword vocabularies need SentencePiece: pip install 'legacy-seq2seq[subword]' "
+            "(or pip install sentencepiece)"
+        ) from error
+    return sentencepiece
+
+
+def _decoded_lines(path: str) -> Iterator[str]:
+    """The lines of `path` as str without their line end; invalid UTF-8 is a clear error."""
+    for number, line in enumerate(_io.iter_lines(path), start=1):
+        try:
+            yield line.rstrip(b"\r\n").decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{path}, line {number}: not valid UTF-8 ({error.reason} at byte "
+                f"{error.start}); subword vocabularies need UTF-8 text: re-encode the file, "
+                "e.g. with iconv -t UTF-8"
+            ) from None
+
+
+def train_subword_model(
+    data_path: str,
+    model_path: str,
+    vocabulary_size: int,
+    model_type: str = "unigram",
+    character_coverage: float = 1.0,
+) -> None:
+    """Learns a SentencePiece model from a corpus file, unless `model_path` exists.
+
+    The model keeps the tutorial's special ids, splits only on what it saw in training (no
+    text normalisation, so decoding gives back the exact input) and falls back to UTF-8 bytes
+    for unseen characters. Training is deterministic for a given file.
+
+    Args:
+        data_path: the corpus, one UTF-8 sentence per line (any `tf.io.gfile` path).
+        model_path: where to write the model (a `.model` file); it appears only once complete.
+        vocabulary_size: entries in the vocabulary, special symbols and the 256 byte pieces
+            included; at least 261.
+        model_type: "unigram" (SentencePiece's default) or "bpe".
+        character_coverage: share of the corpus' characters that get pieces of their own;
+            the rest are spelled in bytes.
+
+    Raises:
+        ImportError: SentencePiece is not installed.
+        FileNotFoundError: `data_path` does not exist.
+        ValueError: a bad size or model type, a line that is not UTF-8, or a corpus too small
+            for the vocabulary size (the message says the largest size it allows).
+    """
+    if tf.io.gfile.exists(model_path):
+        return
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
+    if vocabulary_size <= _RESERVED:
+        raise ValueError(
+            f"a subword vocabulary needs more than {_RESERVED} entries (4 special symbols and "
+            f"256 byte pieces), got {vocabulary_size}"
+        )
+    _io.require_file(data_path, "data to learn subwords from")
+    sentencepiece = _require_sentencepiece()
+    print(f"Learning {vocabulary_size} subwords from {data_path}")
+    model = io.BytesIO()
+    try:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=_decoded_lines(data_path),
+            model_writer=model,
+            vocab_size=vocabulary_size,
+            model_type=model_type,
+            character_coverage=character_coverage,
+            normalization_rule_name="identity",
+            remove_extra_whitespaces=False,
+            byte_fallback=True,
+            pad_id=PAD_ID,
+            bos_id=GO_ID,
+            eos_id=EOS_ID,
+            unk_id=UNK_ID,
+            pad_piece=_PAD.decode(),
+            bos_piece=_GO.decode(),
+            eos_piece=_EOS.decode(),
+            unk_piece=_UNK.decode(),
+            # Long lines are sentences too; SentencePiece would drop them silently.
+            max_sentence_length=1 << 20,
+            minloglevel=2,
+        )
+    except RuntimeError as error:
+        # SentencePiece prefixes its advice with the failed C++ check; the advice is enough.
+        advice = str(error).rsplit("] ", 1)[-1]
+        raise ValueError(f"cannot learn subwords from {data_path}: {advice}") from None
+    with _io.atomic_output(model_path) as stream:
+        stream.write(model.getvalue())
+
+
+class SubwordVocabulary:
+    """A trained SentencePiece model used as a translation vocabulary.
+
+    Args:
+        model_path: a `.model` file written by `train_subword_model` (any `tf.io.gfile` path).
+
+    Raises:
+        ImportError: SentencePiece is not installed.
+        FileNotFoundError: `model_path` does not exist.
+        ValueError: the file is not a SentencePiece model, or its special ids differ from the
+            tutorial's (a model trained elsewhere).
+    """
+
+    def __init__(self, model_path: str):
+        _io.require_file(model_path, "subword model")
+        sentencepiece = _require_sentencepiece()
+        with tf.io.gfile.GFile(model_path, "rb") as stream:
+            proto = stream.read()
+        self.path = model_path
+        self._processor = sentencepiece.SentencePieceProcessor()
+        try:
+            self._processor.LoadFromSerializedProto(proto)
+        except RuntimeError:
+            raise ValueError(f"{model_path} is not a SentencePiece model") from None
+        specials = [self._processor.IdToPiece(index) for index in range(4)]
+        expected = [symbol.decode() for symbol in (_PAD, _GO, _EOS, _UNK)]
+        if specials != expected:
+            raise ValueError(
+                f"{model_path}: ids 0-3 are {specials}, not the tutorial's {expected}; train "
+                "the model with data_utils.subwords.train_subword_model"
+            )
+
+    @property
+    def size(self) -> int:
+        """Entries in the vocabulary (the model's `--from_vocab_size` / `--to_vocab_size`)."""
+        return self._processor.GetPieceSize()
+
+    def encode(self, sentence: bytes | str) -> list[int]:
+        """The ids of a sentence's pieces (no `_GO` or `_EOS` added).
+
+        Args:
+            sentence: UTF-8 bytes or str; a trailing line end is ignored.
+
+        Returns:
+            list of int, each in [4, size).
+
+        Raises:
+            ValueError: `sentence` is bytes that are not UTF-8.
+        """
+        if isinstance(sentence, bytes):
+            try:
+                sentence = sentence.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(f"sentence is not valid UTF-8: {error.reason}") from None
+        return self._processor.EncodeAsIds(sentence.rstrip("\r\n"))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of a sequence of ids; special ids (padding, `_GO`, `_EOS`) are dropped."""
+        return self._processor.DecodeIds([int(i) for i in ids if i >= UNK_ID])
+
+    def pieces(self, sentence: bytes | str) -> list[str]:
+        """The pieces `encode` gives ids for, as text (for display and attention plots)."""
+        return [self._processor.IdToPiece(i) for i in self.encode(sentence)]
+
+    def piece(self, token_id: int) -> str:
+        """The text of one id's piece."""
+        return self._processor.IdToPiece(int(token_id))
+
+
+def subword_data_to_token_ids(data_path: str, target_path: str, model_path: str) -> None:
+    """Writes the subword ids of every line of a corpus file, unless `target_path` exists.
+
+    The format is `data_to_token_ids`'s: one line per input line, decimal ids separated by
+    single spaces. `target_path` appears only once complete.
+
+    Args:
+        data_path: the corpus, one UTF-8 sentence per line.
+        target_path: the token-id file to write.
+        model_path: the subword model to use.
+
+    Raises:
+        FileNotFoundError: `data_path` or `model_path` does not exist.
+        ValueError: a line is not UTF-8 (the message names the file and line).
+    """
+    if tf.io.gfile.exists(target_path):
+        return
+    _io.require_file(data_path, "data to tokenize")
+    vocabulary = SubwordVocabulary(model_path)
+    print(f"Tokenizing data in {data_path} into subwords")
+    with _io.atomic_output(target_path) as tokens_file:
+        for line in _decoded_lines(data_path):
+            ids = vocabulary.encode(line)
+            tokens_file.write(b" ".join(b"%d" % i for i in ids) + b"\n")
+
+
+def subword_model_path(data_dir: str, vocabulary_size: int, side: str) -> str:
+    """Where `prepare_subword_data` keeps a side's model: `data_dir/spm<size>.<side>.model`."""
+    return os.path.join(data_dir, f"spm{vocabulary_size:d}.{side}.model")
+
+
+def prepare_subword_data(
+    data_dir: str,
+    from_train_path: str,
+    to_train_path: str,
+    from_dev_path: str,
+    to_dev_path: str,
+    from_vocabulary_size: int,
+    to_vocabulary_size: int,
+    model_type: str = "unigram",
+) -> tuple[str, str, str, str, str, str]:
+    """`prepare_data` with subword vocabularies: learns both models, writes the id files.
+
+    Writes `data_dir/spm<size>.from.model` and `spm<size>.to.model` from the training files,
+    then `<file>.spm<size>` next to each of the four input files; a file that exists already
+    is kept. The inputs are checked first, so a bad corpus writes nothing.
+
+    Args:
+        data_dir: directory for the subword models; created if missing.
+        from_train_path, to_train_path, from_dev_path, to_dev_path: as for `prepare_data`.
+        from_vocabulary_size: entries in the source subword vocabulary (more than 260).
+        to_vocabulary_size: entries in the target subword vocabulary (more than 260).
+        model_type: "unigram" or "bpe".
+
+    Returns:
+        tuple of 6 str: (1) source training ids, (2) target training ids, (3) source dev
+        ids, (4) target dev ids, (5) source subword model, (6) target subword model.
+
+    Raises:
+        FileNotFoundError, ValueError: as `prepare_data` and `train_subword_model`.
+    """
+    check_parallel_files(from_train_path, to_train_path)
+    check_parallel_files(from_dev_path, to_dev_path)
+    tf.io.gfile.makedirs(data_dir)
+    from_model = subword_model_path(data_dir, from_vocabulary_size, "from")
+    to_model = subword_model_path(data_dir, to_vocabulary_size, "to")
+    train_subword_model(to_train_path, to_model, to_vocabulary_size, model_type)
+    train_subword_model(from_train_path, from_model, from_vocabulary_size, model_type)
+    paths = []
+    for data_path, size, model in (
+        (from_train_path, from_vocabulary_size, from_model),
+        (to_train_path, to_vocabulary_size, to_model),
+        (from_dev_path, from_vocabulary_size, from_model),
+        (to_dev_path, to_vocabulary_size, to_model),
+    ):
+        ids_path = f"{data_path}.spm{size:d}"
+        subword_data_to_token_ids(data_path, ids_path, model)
+        paths.append(ids_path)
+    return (*paths, from_model, to_model)
