@@ -11,32 +11,56 @@ and the files written are byte-identical to the original's. Beyond the original:
 - downloads resume, show progress and never leave a partial file under the final name.
 """
 
-from data_utils import corpora, demo_corpus
-from data_utils.archives import gunzip_file
-from data_utils.download import DownloadError, maybe_download
-from data_utils.prepare import prepare_data
-from data_utils.token_ids import data_to_token_ids, sentence_to_token_ids
-from data_utils.tokenizer import _DIGIT_RE, _WORD_SPLIT, basic_tokenizer
-from data_utils.vocabulary import (
-    _EOS,
-    _GO,
-    _PAD,
-    _START_VOCAB,
-    _UNK,
-    EOS_ID,
-    GO_ID,
-    PAD_ID,
-    UNK_ID,
-    create_vocabulary,
-    initialize_vocabulary,
-)
-from data_utils.wmt import (
-    _WMT_ENFR_DEV_URL,
-    _WMT_ENFR_TRAIN_URL,
-    get_wmt_enfr_dev_set,
-    get_wmt_enfr_train_set,
-    prepare_wmt_data,
-)
+import importlib
+from typing import Any
+
+# Each public name and the module that defines it. Names load on first use (PEP 562), so that
+# `from data_utils.tokenizer import ...` and the special symbols work without importing
+# TensorFlow (an exported model's runtime needs only them); the file functions import it.
+_HOMES = {
+    "corpora": None,
+    "demo_corpus": None,
+    "gunzip_file": "archives",
+    "DownloadError": "download",
+    "maybe_download": "download",
+    "prepare_data": "prepare",
+    "data_to_token_ids": "token_ids",
+    "sentence_to_token_ids": "tokenizer",
+    "_DIGIT_RE": "tokenizer",
+    "_WORD_SPLIT": "tokenizer",
+    "basic_tokenizer": "tokenizer",
+    "_EOS": "symbols",
+    "_GO": "symbols",
+    "_PAD": "symbols",
+    "_START_VOCAB": "symbols",
+    "_UNK": "symbols",
+    "EOS_ID": "symbols",
+    "GO_ID": "symbols",
+    "PAD_ID": "symbols",
+    "UNK_ID": "symbols",
+    "create_vocabulary": "vocabulary",
+    "initialize_vocabulary": "vocabulary",
+    "_WMT_ENFR_DEV_URL": "wmt",
+    "_WMT_ENFR_TRAIN_URL": "wmt",
+    "get_wmt_enfr_dev_set": "wmt",
+    "get_wmt_enfr_train_set": "wmt",
+    "prepare_wmt_data": "wmt",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'data_utils' has no attribute {name!r}")
+    home = _HOMES[name]
+    module = importlib.import_module(f"data_utils.{home or name}")
+    value = module if home is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 # The underscore names belong to the original module's interface too.
 __all__ = [

@@ -1,43 +1,20 @@
-"""Turning sentences and corpus files into token ids with a vocabulary."""
+"""Turning corpus files into token-id files with a vocabulary (one sentence: `tokenizer`)."""
 
 from __future__ import annotations
 
 import tensorflow as tf
 
 from data_utils import _io
-from data_utils.tokenizer import _TOKEN_RE, Text, Tokenizer, normalized_tokens, zero_digits
+
+# sentence_to_token_ids lives with the tokenizer (no TensorFlow needed) and is named here too.
+from data_utils.tokenizer import (  # noqa: F401
+    _TOKEN_RE,
+    Tokenizer,
+    normalized_tokens,
+    sentence_to_token_ids,
+    zero_digits,
+)
 from data_utils.vocabulary import UNK_ID, check_special_symbols, initialize_vocabulary
-
-
-def sentence_to_token_ids(
-    sentence: Text,
-    vocabulary: dict[bytes, int],
-    tokenizer: Tokenizer | None = None,
-    normalize_digits: bool = True,
-) -> list[int]:
-    """Converts a sentence to the ids of its tokens; tokens not in `vocabulary` get `UNK_ID`.
-
-    For example b"I have a dog" with vocabulary {b"I": 1, b"have": 2, b"a": 4, b"dog": 7}
-    gives [1, 2, 4, 7].
-
-    Args:
-        sentence: the sentence as bytes (as in the original); a str is encoded as UTF-8 for
-            the basic tokenizer.
-        vocabulary: token (bytes) -> id (int), as returned by `initialize_vocabulary`.
-        tokenizer: function from a sentence to bytes tokens; None means `basic_tokenizer`.
-        normalize_digits: whether ASCII digits are replaced by 0 before the lookup.
-
-    Returns:
-        list of int: one id per token.
-
-    Raises:
-        TypeError: `sentence` is neither bytes nor str, or `tokenizer` returned a token that
-            is not bytes.
-    """
-    return [
-        vocabulary.get(word, UNK_ID)
-        for word in normalized_tokens(sentence, tokenizer, normalize_digits)
-    ]
 
 
 def data_to_token_ids(

@@ -1,8 +1,8 @@
-"""The tutorial's tokenizer and digit normalisation, on bytes like the original.
+"""The tutorial's tokenizer, digit normalisation and word-to-id lookup, on bytes like the original.
 
 Text is handled as bytes throughout: whitespace means ASCII whitespace only (so a no-break space
 stays inside a token), digits mean ASCII 0-9 only, and bytes that are not valid UTF-8 are kept
-as they are.
+as they are. Nothing here needs TensorFlow.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import Union
+
+from data_utils.symbols import UNK_ID
 
 # The original's regular expressions, kept under their names for code that imports them.
 _WORD_SPLIT = re.compile(b"([.,!?\"':;)(])")
@@ -117,3 +119,34 @@ def normalized_tokens(
         return basic_tokenizer(zero_digits(text) if normalize_digits else text)
     tokens = _custom_tokens(sentence, tokenizer)
     return [zero_digits(token) for token in tokens] if normalize_digits else tokens
+
+
+def sentence_to_token_ids(
+    sentence: Text,
+    vocabulary: dict[bytes, int],
+    tokenizer: Tokenizer | None = None,
+    normalize_digits: bool = True,
+) -> list[int]:
+    """Converts a sentence to the ids of its tokens; tokens not in `vocabulary` get `UNK_ID`.
+
+    For example b"I have a dog" with vocabulary {b"I": 1, b"have": 2, b"a": 4, b"dog": 7}
+    gives [1, 2, 4, 7].
+
+    Args:
+        sentence: the sentence as bytes (as in the original); a str is encoded as UTF-8 for
+            the basic tokenizer.
+        vocabulary: token (bytes) -> id (int), as returned by `initialize_vocabulary`.
+        tokenizer: function from a sentence to bytes tokens; None means `basic_tokenizer`.
+        normalize_digits: whether ASCII digits are replaced by 0 before the lookup.
+
+    Returns:
+        list of int: one id per token.
+
+    Raises:
+        TypeError: `sentence` is neither bytes nor str, or `tokenizer` returned a token that
+            is not bytes.
+    """
+    return [
+        vocabulary.get(word, UNK_ID)
+        for word in normalized_tokens(sentence, tokenizer, normalize_digits)
+    ]

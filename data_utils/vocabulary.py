@@ -12,19 +12,20 @@ import collections
 import tensorflow as tf
 
 from data_utils import _io
+
+# The special symbols are part of this module's interface, as in the original.
+from data_utils.symbols import (  # noqa: F401
+    _EOS,
+    _GO,
+    _PAD,
+    _START_VOCAB,
+    _UNK,
+    EOS_ID,
+    GO_ID,
+    PAD_ID,
+    UNK_ID,
+)
 from data_utils.tokenizer import _TOKEN_RE, Tokenizer, normalized_tokens, zero_digits
-
-# Special vocabulary symbols, always the first four entries of a vocabulary.
-_PAD = b"_PAD"
-_GO = b"_GO"
-_EOS = b"_EOS"
-_UNK = b"_UNK"
-_START_VOCAB = [_PAD, _GO, _EOS, _UNK]
-
-PAD_ID = 0
-GO_ID = 1
-EOS_ID = 2
-UNK_ID = 3
 
 
 def count_tokens(
