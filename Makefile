@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh machine:
 #   make demo   - set up, train the translate demo on the built-in corpus, translate held-out text
 #   make test   - set up and run the whole test suite
+#   make test-fast - the inner loop: every test not marked `slow` (under 2 minutes on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test demo lint bench clean
+.PHONY: install test test-fast demo lint bench clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,9 @@ install: $(VENV)/.installed
 test: install
 	$(PY) -m pytest -q tests
 
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" tests
+
 lint: install
 	$(VENV)/bin/ruff check .
 
@@ -25,7 +29,7 @@ demo: install
 	$(PY) -m translate.demo
 
 bench: install
-	$(PY) -m translate.benchmark
+	$(PY) benchmarks/translate_bench.py
 
 clean:
 	rm -rf $(VENV) demo_run

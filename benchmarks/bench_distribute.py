@@ -4,7 +4,7 @@ Each configuration runs in its own process (logical devices must be set up befor
 starts) on the same token ids, model and global batch:
 
   default       the original's loop: `get_batch` in Python, `Seq2SeqModel.step`, one device;
-  mirrored-1    MirroredStrategy on one CPU device, tf.data input (translate.distribute);
+  mirrored-1    MirroredStrategy on one CPU device, tf.data input (translate.train);
   mirrored-2    MirroredStrategy on the CPU split into 2 logical devices;
   multi_worker  MultiWorkerMirroredStrategy, 2 worker processes on 127.0.0.1;
   gpu-1         MirroredStrategy on one GPU (only where a GPU is visible).
@@ -56,7 +56,7 @@ def prepare(corpus_dir: str | None, workdir: str, vocab_size: int) -> tuple[str,
 
 def child(args: argparse.Namespace) -> dict:
     """Measures one configuration in this process; returns its row."""
-    from translate import distribute
+    from translate.train import distribute
 
     devices = {"mirrored-1": ["/cpu:0"], "mirrored-2": ["/cpu:0", "/cpu:1"],
                "gpu-1": ["/gpu:0"]}.get(args.child, [])
@@ -65,9 +65,10 @@ def child(args: argparse.Namespace) -> dict:
 
     import numpy as np
 
-    from translate import batching, distribute_input
+    from translate import batching, datasets
     from translate.hparams import BUCKETS
     from translate.seq2seq_model import Seq2SeqModel
+    from translate.train.trainer import StrategyTrainer
 
     with distribute.scope(strategy):
         model = Seq2SeqModel(args.vocab_size, args.vocab_size, BUCKETS, args.size,
@@ -75,7 +76,7 @@ def child(args: argparse.Namespace) -> dict:
     train_set = batching.read_data(args.source_ids, args.target_ids, model.buckets)
     scale = batching.bucket_scale(train_set)
     used = [i for i, pairs in enumerate(train_set) if len(pairs) >= args.batch_size]
-    choose = distribute_input.BucketChooser(scale, seed=0)
+    choose = datasets.BucketChooser(scale, seed=0)
 
     def draw() -> int:
         bucket_id = choose()
@@ -89,9 +90,9 @@ def child(args: argparse.Namespace) -> dict:
             model.step(None, *batch, bucket_id, False)
             return int(np.count_nonzero(batch[0])) + int(np.sum(batch[2]))
     else:
-        trainer = distribute.DistributedTrainer(strategy, model, args.batch_size)
-        feed = distribute_input.DistributedBuckets(strategy, train_set, model.buckets,
-                                                   args.batch_size, seed=0)
+        trainer = StrategyTrainer(strategy, model, args.batch_size)
+        feed = datasets.DistributedBuckets(strategy, train_set, model.buckets,
+                                           args.batch_size, seed=0)
 
         def step(bucket_id: int) -> int:
             return trainer.train_step(bucket_id, *feed.next(bucket_id)).tokens
@@ -129,7 +130,7 @@ def run_config(config: str, args: argparse.Namespace, ids: tuple[str, str]) -> d
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
     environments = [env]
     if config == "multi_worker":
-        from translate import distribute
+        from translate.train import distribute
 
         cluster = distribute.local_cluster(2)
         environments = [dict(env, TF_CONFIG=json.dumps(

@@ -9,10 +9,21 @@ or `tf.function`, wrap the model-building function in `seq2seq.Template(fn)`,
 which owns the variables (see `template.py`).
 """
 
-from legacy_seq2seq import checkpoint_names, rnn_cell
-from legacy_seq2seq.attention import ATTENTION_SCORES, LegacyAttention, attention_pool
+# Names imported here but left out of `__all__` (noqa) stay importable for existing callers.
+from legacy_seq2seq import checkpoint_names, rnn_cell  # noqa: F401
+from legacy_seq2seq.attention import (  # noqa: F401
+    ATTENTION_SCORES,
+    LegacyAttention,
+    attention_pool,
+)
+from legacy_seq2seq.beam_search import (
+    DecodeResult,
+    embedding_attention_beam_search,
+    embedding_attention_greedy_decode,
+)
+from legacy_seq2seq.bidirectional import stack_bidirectional_rnn, static_bidirectional_rnn
 from legacy_seq2seq.buckets import model_with_buckets
-from legacy_seq2seq.decoders import (
+from legacy_seq2seq.decoders import (  # noqa: F401
     AttentionDecoderStep,
     _extract_argmax_and_embed,
     attention_decoder,
@@ -22,25 +33,20 @@ from legacy_seq2seq.decoders import (
     embedding_rnn_decoder,
     rnn_decoder,
 )
-from legacy_seq2seq.decoding import (
-    DecodeResult,
-    embedding_attention_beam_search,
-    embedding_attention_greedy_decode,
-)
 from legacy_seq2seq.dynamic import (
+    loop_attention_decoder,
     loop_embedding_attention_decoder,
     loop_embedding_attention_seq2seq,
-    loop_rnn,
 )
-from legacy_seq2seq.linear import Linear, linear
+from legacy_seq2seq.linear import Linear, linear  # noqa: F401
 from legacy_seq2seq.loss import (
     sampled_softmax_loss_per_step,
     sequence_loss,
     sequence_loss_by_example,
     stacked_sequence_loss,
 )
-from legacy_seq2seq.rnn import static_rnn
-from legacy_seq2seq.seq2seq import (
+from legacy_seq2seq.rnn import loop_rnn, static_rnn
+from legacy_seq2seq.seq2seq import (  # noqa: F401
     basic_rnn_seq2seq,
     embedding_attention_encoder,
     embedding_attention_seq2seq,
@@ -51,6 +57,9 @@ from legacy_seq2seq.seq2seq import (
 )
 from legacy_seq2seq.template import Template, TF1CheckpointMismatchError, get_variable
 
+# The TF 1.x API (`tf.contrib.legacy_seq2seq`, `static_rnn`, the `rnn_cell` module) and the
+# additions documented in the README's table; the other names above stay importable but
+# are internals (tests/legacy_seq2seq/test_public_api.py checks this list).
 __all__ = [
     "rnn_cell",
     "static_rnn",
@@ -67,26 +76,22 @@ __all__ = [
     "sequence_loss_by_example",
     "sequence_loss",
     "model_with_buckets",
+    "embedding_attention_beam_search",
+    "embedding_attention_greedy_decode",
+    "DecodeResult",
+    "attention_decoder_with_weights",
+    "embedding_attention_decoder_with_weights",
+    "ATTENTION_SCORES",
+    "attention_pool",
+    "static_bidirectional_rnn",
+    "stack_bidirectional_rnn",
     "loop_rnn",
+    "loop_attention_decoder",
     "loop_embedding_attention_decoder",
     "loop_embedding_attention_seq2seq",
     "stacked_sequence_loss",
     "sampled_softmax_loss_per_step",
-    "attention_decoder_with_weights",
-    "embedding_attention_decoder_with_weights",
-    "LegacyAttention",
-    "ATTENTION_SCORES",
-    "attention_pool",
-    "embedding_attention_beam_search",
-    "embedding_attention_greedy_decode",
-    "DecodeResult",
-    "checkpoint_names",
-    "AttentionDecoderStep",
-    "embedding_attention_encoder",
-    "Linear",
-    "linear",
     "Template",
     "TF1CheckpointMismatchError",
     "get_variable",
-    "_extract_argmax_and_embed",
 ]

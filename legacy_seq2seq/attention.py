@@ -23,6 +23,10 @@ The opt-in Luong et al. (2015) scores have their own variables, per head `a`:
   `LuongConcat_<a>/query_kernel [query_size, attn_size]` and
   `LuongConcat_<a>/keys_kernel [attn_size, attn_size]` (so the keys are computed once),
   and `LuongConcat_<a>/v [attn_size]`. It is the additive form without a bias.
+
+Each score is one small class (its variables, its query map, its formula)
+registered under its `score=` string in one table, `_SCORES`; `ATTENTION_SCORES`
+lists the table's names.
 """
 
 from __future__ import annotations
@@ -39,9 +43,6 @@ from legacy_seq2seq.template import get_variable
 __all__ = ["ATTENTION_SCORES", "LegacyAttention", "attention_pool"]
 
 _vs = tf.compat.v1
-
-ATTENTION_SCORES = ("additive", "luong_dot", "luong_general", "luong_concat")
-
 
 @tf.custom_gradient
 def _tf1_softmax(logits: tf.Tensor) -> tuple[tf.Tensor, Any]:
@@ -60,6 +61,140 @@ def _tf1_softmax(logits: tf.Tensor) -> tuple[tf.Tensor, Any]:
     return probs, grad
 
 
+class _Score:
+    """One attention score: its variables (per head `a`) and its formula.
+
+    A subclass names itself in `name` and is registered in `_SCORES` with
+    `@_registered`; `LegacyAttention` looks it up by its `score=` string.
+    """
+
+    name = ""
+
+    def make_keys(self, states: tf.Tensor, head: int, attn_size: int,
+                  dtype: tf.DType) -> tuple[tf.Tensor | None, tf.Variable | None]:
+        """Gets or creates the state-side variables: `(keys [batch, length, attn_size], v)`."""
+        return None, None
+
+    def query_kernel(self, head: int, query_size: int, attn_size: int, query_dtype: tf.DType,
+                     dtype: tf.DType) -> tuple[tf.Tensor, tf.Tensor | None] | None:
+        """Gets the query map's `(kernel, bias or None)` (None: the score has no query map)."""
+        return None
+
+    def project(self, head: int, query: tf.Tensor, attn_size: int,
+                dtype: tf.DType) -> tf.Tensor:
+        """The query through the head's query map (creating it): `[batch, attn_size]`."""
+        raise NotImplementedError
+
+    def scores(self, states: tf.Tensor, keys: tf.Tensor | None, v: tf.Tensor | None,
+               projected: tf.Tensor) -> tf.Tensor:
+        """Unnormalized scores `[batch, attn_length]` from the projected query."""
+        raise NotImplementedError
+
+
+_SCORES: dict[str, _Score] = {}
+
+
+def _registered(cls: type[_Score]) -> type[_Score]:
+    _SCORES[cls.name] = cls()
+    return cls
+
+
+def _dot_scores(states: tf.Tensor, projected: tf.Tensor) -> tf.Tensor:
+    return tf.einsum("bld,bd->bl", states, projected)
+
+
+def _tanh_scores(keys: tf.Tensor, v: tf.Tensor, projected: tf.Tensor) -> tf.Tensor:
+    # expand_dims, not [:, None, :]: its gradient is a reshape, not a strided copy; the
+    # sum over the attention size against v is a matmul.
+    return tf.einsum("ble,e->bl", tf.tanh(keys + tf.expand_dims(projected, 1)), v)
+
+
+def _plain_kernel(scope: str, name: str, query_size: int, attn_size: int,
+                  dtype: tf.DType) -> tf.Tensor:
+    with _vs.variable_scope(scope):
+        return get_variable(name, [query_size, attn_size], dtype=dtype)
+
+
+@_registered
+class _Additive(_Score):
+    """The original: `AttnW_<a>`, `AttnV_<a>` and the query's `Attention_<a>` linear map."""
+
+    name = "additive"
+
+    def make_keys(self, states, head, attn_size, dtype):
+        kernel = get_variable(f"AttnW_{head}", [1, 1, attn_size, attn_size], dtype=dtype)
+        keys = tf.einsum("bld,de->ble", states, kernel[0, 0])
+        return keys, get_variable(f"AttnV_{head}", [attn_size], dtype=dtype)
+
+    def query_kernel(self, head, query_size, attn_size, query_dtype, dtype):
+        with _vs.variable_scope(f"Attention_{head}"):
+            return linear_variables(query_size, attn_size, query_dtype)
+
+    def project(self, head, query, attn_size, dtype):
+        with _vs.variable_scope(f"Attention_{head}"):
+            return tf.cast(Linear(query, attn_size, True)(query), dtype)
+
+    def scores(self, states, keys, v, projected):
+        return _tanh_scores(keys, v, projected)
+
+
+@_registered
+class _LuongDot(_Score):
+    """Luong's dot score: no variables; the query's size must be attn_size."""
+
+    name = "luong_dot"
+
+    def project(self, head, query, attn_size, dtype):
+        query_size = static_dim(query, 1, "the attention query")
+        if query_size != attn_size:
+            raise ValueError(
+                f"attention_score='luong_dot' needs the query (the decoder state, "
+                f"flattened) to have the attention size {attn_size}, but it has "
+                f"size {query_size}; use 'luong_general', which learns the map between "
+                "the two.")
+        return tf.cast(query, dtype)
+
+    def scores(self, states, keys, v, projected):
+        return _dot_scores(states, projected)
+
+
+@_registered
+class _LuongGeneral(_LuongDot):
+    """Luong's general score: `LuongGeneral_<a>/kernel` maps the query."""
+
+    name = "luong_general"
+    _scope, _kernel = "LuongGeneral", "kernel"
+
+    def query_kernel(self, head, query_size, attn_size, query_dtype, dtype):
+        return _plain_kernel(f"{self._scope}_{head}", self._kernel, query_size, attn_size,
+                             dtype), None
+
+    def project(self, head, query, attn_size, dtype):
+        kernel = _plain_kernel(f"{self._scope}_{head}", self._kernel,
+                               static_dim(query, 1, "the attention query"), attn_size, dtype)
+        return tf.matmul(tf.cast(query, dtype), kernel)
+
+
+@_registered
+class _LuongConcat(_LuongGeneral):
+    """Luong's concat score: `LuongConcat_<a>/{keys_kernel, query_kernel, v}`, no bias."""
+
+    name = "luong_concat"
+    _scope, _kernel = "LuongConcat", "query_kernel"
+
+    def make_keys(self, states, head, attn_size, dtype):
+        with _vs.variable_scope(f"{self._scope}_{head}"):
+            kernel = get_variable("keys_kernel", [attn_size, attn_size], dtype=dtype)
+            keys = tf.einsum("bld,de->ble", states, kernel)
+            return keys, get_variable("v", [attn_size], dtype=dtype)
+
+    def scores(self, states, keys, v, projected):
+        return _tanh_scores(keys, v, projected)
+
+
+ATTENTION_SCORES = tuple(_SCORES)
+
+
 class LegacyAttention:
     """Attention over `attention_states` `[batch, attn_length, attn_size]`.
 
@@ -76,9 +211,12 @@ class LegacyAttention:
       attention_lengths: optional int `[batch]`: only the first `attention_lengths[b]`
         states of row b are attended to (the others get weight 0). None (the
         original) attends to all states.
+      attention_mask: optional bool `[batch, attn_length]` (e.g. a Keras mask): only
+        the True states are attended to; an alternative to `attention_lengths`.
 
     Raises:
-      ValueError: unknown `attn_size`, `num_heads` < 1, or an unknown `score`.
+      ValueError: unknown `attn_size`, `num_heads` < 1, an unknown `score`, or both
+        `attention_lengths` and `attention_mask`.
     """
 
     def __init__(
@@ -88,36 +226,34 @@ class LegacyAttention:
         dtype: tf.DType,
         score: str = "additive",
         attention_lengths: tf.Tensor | None = None,
+        attention_mask: tf.Tensor | None = None,
     ):
         check_attention_arguments(num_heads, attention_states)
-        if score not in ATTENTION_SCORES:
+        if attention_lengths is not None and attention_mask is not None:
+            raise ValueError("Give attention_lengths or attention_mask, not both.")
+        if score not in _SCORES:
             raise ValueError(
                 f"Unknown attention score {score!r}; expected one of {ATTENTION_SCORES}.")
         self.num_heads = num_heads
         self.dtype = dtype
         self.score = score
+        self._score = _SCORES[score]
         self.attn_size = static_dim(attention_states, 2, "attention_states")
         self.attn_length = dim_value(attention_states, 1)
         self.states = attention_states
         self.mask = None
         if attention_lengths is not None:
             self.mask = tf.sequence_mask(attention_lengths, tf.shape(attention_states)[1])
-        self.keys: list[tf.Tensor] = []
-        self.v: list[tf.Variable] = []
+        if attention_mask is not None:
+            self.mask = tf.cast(attention_mask, tf.bool)
+        self.keys: list[tf.Tensor | None] = []
+        self.v: list[tf.Variable | None] = []
         # Set by `for_loop`: per head, (kernel, bias or None) of the query's map.
         self._loop_query_maps: list[tuple[LoopKernel, tf.Tensor | None] | None] | None = None
         for a in range(num_heads):
-            if score == "additive":
-                kernel = get_variable(
-                    f"AttnW_{a}", [1, 1, self.attn_size, self.attn_size], dtype=dtype)
-                self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel[0, 0]))
-                self.v.append(get_variable(f"AttnV_{a}", [self.attn_size], dtype=dtype))
-            elif score == "luong_concat":
-                with _vs.variable_scope(f"LuongConcat_{a}"):
-                    kernel = get_variable(
-                        "keys_kernel", [self.attn_size, self.attn_size], dtype=dtype)
-                    self.keys.append(tf.einsum("bld,de->ble", attention_states, kernel))
-                    self.v.append(get_variable("v", [self.attn_size], dtype=dtype))
+            keys, v = self._score.make_keys(attention_states, a, self.attn_size, dtype)
+            self.keys.append(keys)
+            self.v.append(v)
 
     def for_loop(self, query_size: int, query_dtype: tf.DType) -> LegacyAttention:
         """This attention, with its query maps' kernels made ready for a loop's steps.
@@ -136,19 +272,9 @@ class LegacyAttention:
         maps = []
         with _vs.variable_scope(_vs.get_variable_scope(), reuse=True):
             for head in range(self.num_heads):
-                if self.score == "additive":
-                    with _vs.variable_scope(f"Attention_{head}"):
-                        kernel, bias = linear_variables(query_size, self.attn_size, query_dtype)
-                    maps.append((LoopKernel(kernel), bias))
-                elif self.score == "luong_dot":
-                    maps.append(None)
-                else:
-                    scope, name = (("LuongConcat", "query_kernel") if self.score == "luong_concat"
-                                   else ("LuongGeneral", "kernel"))
-                    with _vs.variable_scope(f"{scope}_{head}"):
-                        kernel = get_variable(name, [query_size, self.attn_size],
-                                              dtype=self.dtype)
-                    maps.append((LoopKernel(kernel), None))
+                found = self._score.query_kernel(head, query_size, self.attn_size,
+                                                 query_dtype, self.dtype)
+                maps.append(None if found is None else (LoopKernel(found[0]), found[1]))
         prepared = copy.copy(self)
         prepared._loop_query_maps = maps
         return prepared
@@ -186,7 +312,8 @@ class LegacyAttention:
         query = parts[0] if len(parts) == 1 else tf.concat(parts, 1)
         reads, weights = [], []
         for a in range(self.num_heads):
-            scores = self._scores(a, query)
+            scores = self._score.scores(self.states, self.keys[a], self.v[a],
+                                        self._project_query(a, query))
             if self.mask is not None:
                 scores = tf.where(self.mask, scores, tf.fill(tf.shape(scores), scores.dtype.min))
             weight = tf.cast(_tf1_softmax(tf.cast(scores, tf.float32)), self.dtype)
@@ -197,42 +324,15 @@ class LegacyAttention:
             weights.append(weight)
         return reads, weights
 
-    def _scores(self, head: int, query: tf.Tensor) -> tf.Tensor:
-        """Unnormalized scores `[batch, attn_length]` of one head."""
-        if self.score == "luong_dot":
-            query_size = static_dim(query, 1, "the attention query")
-            if query_size != self.attn_size:
-                raise ValueError(
-                    f"attention_score='luong_dot' needs the query (the decoder state, "
-                    f"flattened) to have the attention size {self.attn_size}, but it has "
-                    f"size {query_size}; use 'luong_general', which learns the map between "
-                    "the two.")
-            return tf.einsum("bld,bd->bl", self.states, tf.cast(query, self.dtype))
-        projected = self._project_query(head, query)
-        if self.score == "luong_general":
-            return tf.einsum("bld,bd->bl", self.states, projected)
-        # expand_dims, not [:, None, :]: its gradient is a reshape, not a strided copy; the
-        # sum over the attention size against v is a matmul.
-        return tf.einsum("ble,e->bl",
-                         tf.tanh(self.keys[head] + tf.expand_dims(projected, 1)), self.v[head])
-
     def _project_query(self, head: int, query: tf.Tensor) -> tf.Tensor:
         """The query through the head's query map: `[batch, attn_size]` of `self.dtype`."""
-        if self._loop_query_maps is not None:
-            kernel, bias = self._loop_query_maps[head]
-            if bias is None:
-                return kernel(tf.cast(query, self.dtype))
-            return tf.cast(tf.nn.bias_add(kernel(query), bias), self.dtype)
-        if self.score == "additive":
-            with _vs.variable_scope(f"Attention_{head}"):
-                return tf.cast(Linear(query, self.attn_size, True)(query), self.dtype)
-        scope, name = (("LuongConcat", "query_kernel") if self.score == "luong_concat"
-                       else ("LuongGeneral", "kernel"))
-        with _vs.variable_scope(f"{scope}_{head}"):
-            kernel = get_variable(
-                name, [static_dim(query, 1, "the attention query"), self.attn_size],
-                dtype=self.dtype)
-        return tf.matmul(tf.cast(query, self.dtype), kernel)
+        loop_map = self._loop_query_maps[head] if self._loop_query_maps is not None else None
+        if loop_map is None:
+            return self._score.project(head, query, self.attn_size, self.dtype)
+        kernel, bias = loop_map
+        if bias is None:
+            return kernel(tf.cast(query, self.dtype))
+        return tf.cast(tf.nn.bias_add(kernel(query), bias), self.dtype)
 
 
 def attention_pool(
@@ -242,6 +342,7 @@ def attention_pool(
     lengths: tf.Tensor | None = None,
     dtype: tf.DType | None = None,
     scope: str | Any = None,
+    mask: tf.Tensor | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Many-to-one attention pooling: one weighted average of `states` per row.
 
@@ -257,6 +358,8 @@ def attention_pool(
         weight 0. None attends to every position.
       dtype: dtype of the variables (default: the scope's, float32).
       scope: variable scope, default "attention_pool".
+      mask: optional bool `[batch, length]`, an alternative to `lengths`: positions
+        that are False get weight 0 (each row needs one True).
 
     Returns:
       `(pooled [batch, depth], weights [batch, length])`; each row of `weights` sums to 1.
@@ -266,6 +369,6 @@ def attention_pool(
     """
     with _vs.variable_scope(scope or "attention_pool", dtype=dtype) as varscope:
         attention = LegacyAttention(states, 1, varscope.dtype, score=score,
-                                    attention_lengths=lengths)
+                                    attention_lengths=lengths, attention_mask=mask)
         reads, weights = attention(query)
     return reads[0], weights[0]

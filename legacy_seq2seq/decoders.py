@@ -130,15 +130,18 @@ class AttentionDecoderStep:
       dtype: dtype of the variables and reads.
       attention_score: the attention score, one of `ATTENTION_SCORES` (default
         "additive", the original).
+      attention_mask: optional bool `[batch, attn_length]`: False states get no
+        attention (None, the original, attends to all).
     """
 
     def __init__(self, cell: Any, attention_states: tf.Tensor, output_size: int,
-                 num_heads: int, dtype: tf.DType, attention_score: str = "additive"):
+                 num_heads: int, dtype: tf.DType, attention_score: str = "additive",
+                 attention_mask: tf.Tensor | None = None):
         self.cell = cell
         self.output_size = output_size
         self.dtype = dtype
         self.attention = LegacyAttention(attention_states, num_heads, dtype,
-                                         score=attention_score)
+                                         score=attention_score, attention_mask=attention_mask)
         self.scope = _vs.get_variable_scope()
 
     def __call__(

@@ -12,119 +12,31 @@ variables and compute the same function; golden tests compare the two.
 
 The first time step runs before the loop: it creates the variables outside the
 loop body, which TF 1.x graphs require.
+
+* `loop_attention_decoder`, `loop_embedding_attention_decoder`,
+  `loop_embedding_attention_seq2seq`: here.
+* `loop_rnn`: lives beside `static_rnn` in `rnn.py` (re-exported here).
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import tensorflow as tf
 
-from legacy_seq2seq import rnn_cell
-from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection, dim_value
+from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection
 from legacy_seq2seq.decoders import AttentionDecoderStep, _embedding_and_loop
+from legacy_seq2seq.rnn import _batch_size, _time_major, _unstacked, loop_rnn
+from legacy_seq2seq.seq2seq import _attention_model
 
 __all__ = [
     "loop_rnn",
+    "loop_attention_decoder",
     "loop_embedding_attention_decoder",
     "loop_embedding_attention_seq2seq",
 ]
 
 _vs = tf.compat.v1
-
-
-def _batch_size(tensor: tf.Tensor) -> int | tf.Tensor:
-    size = dim_value(tensor, 1)
-    return size if size is not None else tf.shape(tensor)[1]
-
-
-def _time_major(values: Any, what: str, min_rank: int) -> tf.Tensor:
-    if isinstance(values, (list, tuple)):
-        values = tf.stack(values)
-    values = tf.convert_to_tensor(values)
-    if values.shape.rank is None or values.shape.rank < min_rank:
-        raise ValueError(
-            f"{what} must be a time-major tensor of rank >= {min_rank} ([time, batch, ...]), "
-            f"got shape {values.shape}")
-    return values
-
-
-def loop_rnn(
-    cell: Any,
-    inputs: tf.Tensor,
-    initial_state: Any = None,
-    dtype: tf.DType | None = None,
-    scope: str | Any = None,
-) -> tuple[tf.Tensor, Any]:
-    """`static_rnn` over a time-major tensor, with the time steps in a `tf.while_loop`.
-
-    Args:
-      cell: an RNN cell.
-      inputs: `[time, batch, input_size]` (or `[time, batch]` ids for an
-        `EmbeddingWrapper`); time >= 1, may be unknown statically.
-      initial_state: the starting state; zeros of `dtype` if None.
-      dtype: dtype of the zero initial state; required if `initial_state` is None.
-      scope: variable scope, default "rnn" (as `static_rnn`).
-
-    Returns:
-      `(outputs [time, batch, cell.output_size], final_state)`.
-
-    Raises:
-      TypeError: `cell` is not a cell.
-      ValueError: `inputs` is not time-major, or neither `initial_state` nor `dtype`.
-    """
-    assert_like_rnncell("cell", cell)
-    inputs = _time_major(inputs, "inputs", 2)
-    with _vs.variable_scope(scope or "rnn") as varscope:
-        if initial_state is None:
-            if not dtype:
-                raise ValueError("If no initial_state is provided, dtype must be specified")
-            initial_state = cell.zero_state(_batch_size(inputs), dtype)
-        first_output, first_state = cell(inputs[0], initial_state)
-        varscope.reuse_variables()
-        layered = _run_layer_by_layer(cell, inputs, initial_state)
-        if layered is not None:
-            # Step 0 above only made the variables; its unused ops are pruned.
-            return layered
-        num_steps = tf.shape(inputs)[0]
-        outputs = tf.TensorArray(first_output.dtype, size=num_steps,
-                                 element_shape=first_output.shape).write(0, first_output)
-        # Reading steps from a TensorArray keeps the gradient O(time), where slicing
-        # `inputs[t]` would add a full-size gradient at every step.
-        steps = _unstacked(inputs)
-
-        def body(t: tf.Tensor, state: Any, outputs: tf.TensorArray):
-            output, state = cell(steps.read(t), state)
-            return t + 1, state, outputs.write(t, output)
-
-        _, state, outputs = tf.while_loop(
-            lambda t, *_: t < num_steps, body, (tf.constant(1), first_state, outputs))
-        return outputs.stack(), state
-
-
-def _unstacked(values: tf.Tensor) -> tf.TensorArray:
-    """A TensorArray of the time steps of `values` `[time, ...]`."""
-    return tf.TensorArray(values.dtype, size=tf.shape(values)[0],
-                          element_shape=values.shape[1:]).unstack(values)
-
-
-def _run_layer_by_layer(cell: Any, inputs: tf.Tensor, initial_state: Any) -> Any:
-    """Runs a built, possibly embedding-wrapped `rnn_cell.FusedStack` cell layer by layer.
-
-    Returns:
-      `(outputs [time, batch, output_size], final_state)`, as running `cell` step by
-      step would, or None when `cell` is not such a cell.
-    """
-    inner = cell.wrapped_cell if isinstance(cell, rnn_cell.EmbeddingWrapper) else cell
-    stack = rnn_cell.FusedStack.of(inner)
-    if stack is None:
-        return None
-    if inner is not cell:
-        return stack.run(cell.embed_sequence(inputs), initial_state)
-    if inputs.shape.rank != 3 or not inputs.dtype.is_floating:
-        return None
-    return stack.run(inputs, initial_state)
 
 
 def loop_embedding_attention_decoder(
@@ -169,44 +81,90 @@ def loop_embedding_attention_decoder(
         embedding, loop_function = _embedding_and_loop(
             num_symbols, embedding_size, output_projection, feed_previous,
             update_embedding_for_previous)
-        embedded = tf.nn.embedding_lookup(embedding, decoder_inputs)
-        with _vs.variable_scope("attention_decoder") as varscope:
-            step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
-                                        varscope.dtype, attention_score=attention_score)
-            initial_reads = step.attention.zero_reads(_batch_size(decoder_inputs))
-            if initial_state_attention:
-                initial_reads, _ = step.attention(initial_state)
-            output, state, reads, weights = step(
-                embedded[0], initial_state, initial_reads,
-                reuse_attention=initial_state_attention)
-            varscope.reuse_variables()
-            if loop_function is None:
-                # Step 0 above only made the variables; its unused ops are pruned.
-                outputs, state, all_weights = _teacher_forced_steps(
-                    step, embedded, initial_state, initial_reads)
-                if return_attention_weights:
-                    return outputs, state, all_weights
-                return outputs, state
-            num_steps = tf.shape(decoder_inputs)[0]
-            outputs = tf.TensorArray(output.dtype, size=num_steps,
-                                     element_shape=output.shape).write(0, output)
-            stacked = tf.stack(weights)
-            all_weights = tf.TensorArray(stacked.dtype, size=num_steps,
-                                         element_shape=stacked.shape).write(0, stacked)
+        return loop_attention_decoder(
+            tf.nn.embedding_lookup(embedding, decoder_inputs), initial_state,
+            attention_states, cell, output_size=output_size, num_heads=num_heads,
+            loop_function=loop_function, initial_state_attention=initial_state_attention,
+            return_attention_weights=return_attention_weights,
+            attention_score=attention_score)
 
-            def body(t, prev, state, reads, outputs, all_weights):
-                if loop_function is not None:
-                    with _vs.variable_scope("loop_function", reuse=True):
-                        inp = loop_function(prev, t)
-                else:
-                    inp = embedded[t]
-                output, state, reads, weights = step(inp, state, reads)
-                return (t + 1, output, state, reads, outputs.write(t, output),
-                        all_weights.write(t, tf.stack(weights)))
 
-            _, _, state, _, outputs, all_weights = tf.while_loop(
-                lambda t, *_: t < num_steps, body,
-                (tf.constant(1), output, state, reads, outputs, all_weights))
+def loop_attention_decoder(
+    decoder_inputs: tf.Tensor,
+    initial_state: Any,
+    attention_states: tf.Tensor,
+    cell: Any,
+    output_size: int | None = None,
+    num_heads: int = 1,
+    loop_function: Any = None,
+    dtype: tf.DType | None = None,
+    scope: str | Any = None,
+    initial_state_attention: bool = False,
+    return_attention_weights: bool = False,
+    attention_score: str = "additive",
+    attention_mask: tf.Tensor | None = None,
+) -> tuple[tf.Tensor, Any] | tuple[tf.Tensor, Any, tf.Tensor]:
+    """`attention_decoder` over a time-major tensor, in a `tf.while_loop`.
+
+    Same variables (scope "attention_decoder") and numbers as `attention_decoder`.
+
+    Args:
+      decoder_inputs: `[time, batch, input_size]` (time >= 1, input_size static).
+      initial_state, attention_states, cell, output_size, num_heads, dtype, scope,
+      initial_state_attention, attention_score: as in `attention_decoder`.
+      loop_function: None, or `loop_function(prev_output, t) -> next input` (called
+        for t >= 1 instead of reading `decoder_inputs[t]`), as in `attention_decoder`.
+      return_attention_weights: also return the weights of every step.
+      attention_mask: optional bool `[batch, attn_length]`: False (padded) states get
+        no attention. None (the original) attends to every state.
+
+    Returns:
+      `(outputs [time, batch, output_size], final_state)`, plus attention weights
+      `[time, num_heads, batch, attn_length]` if `return_attention_weights`.
+
+    Raises:
+      ValueError: `decoder_inputs` is not time-major, or bad attention arguments.
+      TypeError: `cell` is not an RNN cell.
+    """
+    embedded = _time_major(decoder_inputs, "decoder_inputs", 3)
+    assert_like_rnncell("cell", cell)
+    if output_size is None:
+        output_size = cell.output_size
+    with _vs.variable_scope(scope or "attention_decoder", dtype=dtype) as varscope:
+        step = AttentionDecoderStep(cell, attention_states, output_size, num_heads,
+                                    varscope.dtype, attention_score=attention_score,
+                                    attention_mask=attention_mask)
+        initial_reads = step.attention.zero_reads(_batch_size(embedded))
+        if initial_state_attention:
+            initial_reads, _ = step.attention(initial_state)
+        output, state, reads, weights = step(
+            embedded[0], initial_state, initial_reads,
+            reuse_attention=initial_state_attention)
+        varscope.reuse_variables()
+        if loop_function is None:
+            # Step 0 above only made the variables; its unused ops are pruned.
+            outputs, state, all_weights = _teacher_forced_steps(
+                step, embedded, initial_state, initial_reads)
+            if return_attention_weights:
+                return outputs, state, all_weights
+            return outputs, state
+        num_steps = tf.shape(embedded)[0]
+        outputs = tf.TensorArray(output.dtype, size=num_steps,
+                                 element_shape=output.shape).write(0, output)
+        stacked = tf.stack(weights)
+        all_weights = tf.TensorArray(stacked.dtype, size=num_steps,
+                                     element_shape=stacked.shape).write(0, stacked)
+
+        def body(t, prev, state, reads, outputs, all_weights):
+            with _vs.variable_scope("loop_function", reuse=True):
+                inp = loop_function(prev, t)
+            output, state, reads, weights = step(inp, state, reads)
+            return (t + 1, output, state, reads, outputs.write(t, output),
+                    all_weights.write(t, tf.stack(weights)))
+
+        _, _, state, _, outputs, all_weights = tf.while_loop(
+            lambda t, *_: t < num_steps, body,
+            (tf.constant(1), output, state, reads, outputs, all_weights))
     if return_attention_weights:
         return outputs.stack(), state, all_weights.stack()
     return outputs.stack(), state
@@ -280,19 +238,11 @@ def loop_embedding_attention_seq2seq(
     """
     assert_like_rnncell("cell", cell)
     encoder_inputs = _time_major(encoder_inputs, "encoder_inputs", 2)
-    with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
-        encoder_cell = rnn_cell.EmbeddingWrapper(
-            copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
-            embedding_size=embedding_size)
-        encoder_outputs, encoder_state = loop_rnn(encoder_cell, encoder_inputs,
-                                                  dtype=varscope.dtype)
-        attention_states = tf.transpose(encoder_outputs, [1, 0, 2])
-        output_size = None
-        if output_projection is None:
-            cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
-            output_size = num_decoder_symbols
+    with _attention_model(encoder_inputs, cell, num_encoder_symbols, num_decoder_symbols,
+                          embedding_size, output_projection, dtype, scope) as model:
         return loop_embedding_attention_decoder(
-            decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
-            embedding_size, num_heads=num_heads, output_size=output_size,
+            decoder_inputs, model.encoder_state, model.attention_states, model.cell,
+            num_decoder_symbols, embedding_size, num_heads=num_heads,
+            output_size=model.output_size,
             output_projection=output_projection, feed_previous=feed_previous,
             initial_state_attention=initial_state_attention, attention_score=attention_score)

@@ -7,9 +7,10 @@ object can be passed to every bucket of a model.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
@@ -21,8 +22,7 @@ from legacy_seq2seq.decoders import (
     embedding_rnn_decoder,
     rnn_decoder,
 )
-from legacy_seq2seq.dynamic import loop_rnn
-from legacy_seq2seq.rnn import static_rnn
+from legacy_seq2seq.rnn import loop_rnn, static_rnn
 from legacy_seq2seq.template import get_variable
 
 __all__ = [
@@ -262,6 +262,65 @@ def embedding_attention_encoder(
     return tf.stack(encoder_outputs, axis=1), encoder_state
 
 
+class _AttentionModel(NamedTuple):
+    """What `_attention_model` composed, for the decoder that follows.
+
+    Attributes:
+      attention_states: the encoder outputs `[batch, T_enc, cell.output_size]`.
+      encoder_state: the encoder's final state (the decoder's initial state).
+      cell: the decoder cell: `OutputProjectionWrapper(cell, num_decoder_symbols)`
+        without an output projection, else the model's cell.
+      output_size: the decoder's output size, `cell.output_size` of that cell.
+      dtype: the model's dtype (the scope's).
+    """
+
+    attention_states: tf.Tensor
+    encoder_state: Any
+    cell: Any
+    output_size: int
+    dtype: tf.DType
+
+
+@contextlib.contextmanager
+def _attention_model(
+    encoder_inputs: Sequence[tf.Tensor] | tf.Tensor,
+    cell: Any,
+    num_encoder_symbols: int,
+    num_decoder_symbols: int,
+    embedding_size: int,
+    output_projection: tuple[Any, Any] | None,
+    dtype: tf.DType | None,
+    scope: str | Any,
+) -> Iterator[_AttentionModel]:
+    """Opens the model's scope, runs its encoder and wraps its decoder cell.
+
+    The one home of `embedding_attention_seq2seq`'s composition, shared by the
+    unrolled model, its loop version and the searches, so that they all make
+    and read the same variables. The caller builds its decoder inside the
+    `with` block, in the model's scope.
+
+    Args:
+      encoder_inputs: list of T int tensors `[batch]`, or an int tensor `[T, batch]`
+        (the encoder then runs in a `tf.while_loop`).
+      cell: the model's RNN cell.
+      num_encoder_symbols, num_decoder_symbols: vocabulary sizes.
+      embedding_size: size of the embeddings.
+      output_projection: None or `(W, B)`, as given to the model.
+      dtype: dtype of the model (None: the scope's, float32).
+      scope: the model's scope, default "embedding_attention_seq2seq".
+
+    Yields:
+      An `_AttentionModel`.
+    """
+    with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
+        attention_states, encoder_state = embedding_attention_encoder(
+            encoder_inputs, cell, num_encoder_symbols, embedding_size, varscope.dtype)
+        if output_projection is None:
+            cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
+        yield _AttentionModel(attention_states, encoder_state, cell, cell.output_size,
+                              varscope.dtype)
+
+
 def embedding_attention_seq2seq(
     encoder_inputs: Sequence[tf.Tensor],
     decoder_inputs: Sequence[tf.Tensor],
@@ -305,18 +364,14 @@ def embedding_attention_seq2seq(
       `[batch, cell.output_size]` with an output projection) and the final state.
     """
     assert_like_rnncell("cell", cell)
-    with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
-        attention_states, encoder_state = embedding_attention_encoder(
-            encoder_inputs, cell, num_encoder_symbols, embedding_size, varscope.dtype)
-        output_size = None
-        if output_projection is None:
-            cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
-            output_size = num_decoder_symbols
+    with _attention_model(encoder_inputs, cell, num_encoder_symbols, num_decoder_symbols,
+                          embedding_size, output_projection, dtype, scope) as model:
 
         def decode(feed: bool, in_cond: bool) -> tuple[list[tf.Tensor], Any]:
             return embedding_attention_decoder(
-                decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
-                embedding_size, num_heads=num_heads, output_size=output_size,
+                decoder_inputs, model.encoder_state, model.attention_states, model.cell,
+                num_decoder_symbols, embedding_size, num_heads=num_heads,
+                output_size=model.output_size,
                 output_projection=output_projection, feed_previous=feed,
                 update_embedding_for_previous=not in_cond,
                 initial_state_attention=initial_state_attention,

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
 from legacy_seq2seq import checkpoint_names
 
-__all__ = ["Template", "get_variable", "TF1CheckpointMismatchError"]
+__all__ = ["Template", "get_variable", "TF1CheckpointMismatchError", "compare_tf1_checkpoint"]
 
 _vs = tf.compat.v1
 
@@ -224,7 +224,7 @@ class Template(tf.Module):
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()
-        era, stored = checkpoint_names.match_checkpoint_names(self._owned, shapes)
+        era, stored, mismatches, unexpected = compare_tf1_checkpoint(self._owned, shapes, dtypes)
         self.checkpoint_era = era
         logging.getLogger("legacy_seq2seq").info(
             "Checkpoint %s has %s.", prefix, checkpoint_names.ERA_DESCRIPTIONS[era])
@@ -232,23 +232,9 @@ class Template(tf.Module):
         def shown(name: str) -> str:
             return name if stored[name] == name else f"{name} (as {stored[name]})"
 
-        missing = sorted(n for n in self._owned if stored[n] not in shapes)
-        unexpected = sorted(set(shapes) - set(stored.values()))
-        wrong = []
-        for name, var in sorted(self._owned.items()):
-            key = stored[name]
-            if key not in shapes:
-                continue
-            if list(shapes[key]) != var.shape.as_list():
-                wrong.append(
-                    f"  {shown(name)}: checkpoint shape {list(shapes[key])}, "
-                    f"model shape {var.shape.as_list()}"
-                )
-            elif dtypes[key].base_dtype != var.dtype.base_dtype:
-                wrong.append(
-                    f"  {shown(name)}: checkpoint dtype {dtypes[key].name}, "
-                    f"model dtype {var.dtype.name}"
-                )
+        missing = sorted(m.name for m in mismatches if m.kind == "missing")
+        wrong = [f"  {shown(m.name)}: checkpoint {m.kind} {m.checkpoint}, model {m.kind} "
+                 f"{m.model}" for m in sorted(mismatches) if m.kind != "missing"]
         problems = []
         if missing and not allow_missing:
             problems.append(
@@ -271,6 +257,56 @@ class Template(tf.Module):
                 var.assign(reader.get_tensor(stored[name]))
                 loaded.append(name)
         return sorted(loaded)
+
+
+class VariableMismatch(NamedTuple):
+    """A variable a checkpoint lacks, or holds with another shape or dtype.
+
+    Attributes:
+      name: the variable's name (this library's, TF 1.15 style).
+      kind: "missing", "shape" or "dtype".
+      checkpoint: the checkpoint's shape (a list) or dtype name; None when missing.
+      model: the variable's shape (a list) or dtype name.
+    """
+
+    name: str
+    kind: str
+    checkpoint: Any
+    model: Any
+
+
+def compare_tf1_checkpoint(
+    variables: Mapping[str, tf.Variable],
+    shapes: Mapping[str, list],
+    dtypes: Mapping[str, tf.DType],
+) -> tuple[str, dict[str, str], list[VariableMismatch], list[str]]:
+    """Matches variables with the entries of a TF 1.x checkpoint, of either naming era.
+
+    Args:
+      variables: name (TF 1.15 style) -> variable.
+      shapes, dtypes: the checkpoint's `get_variable_to_shape_map()` and
+        `get_variable_to_dtype_map()`.
+
+    Returns:
+      `(era, stored, mismatches, unexpected)`: the naming era
+      (`checkpoint_names.match_checkpoint_names`), for every name the checkpoint entry
+      to read it from, the variables missing or of another shape or dtype (in the order
+      of `variables`), and the sorted checkpoint entries no variable reads.
+    """
+    era, stored = checkpoint_names.match_checkpoint_names(variables, shapes)
+    mismatches = []
+    for name, var in variables.items():
+        key = stored[name]
+        if key not in shapes:
+            mismatches.append(VariableMismatch(name, "missing", None, var.shape.as_list()))
+        elif list(shapes[key]) != var.shape.as_list():
+            mismatches.append(
+                VariableMismatch(name, "shape", list(shapes[key]), var.shape.as_list()))
+        elif dtypes[key].base_dtype != var.dtype.base_dtype:
+            mismatches.append(
+                VariableMismatch(name, "dtype", dtypes[key].name, var.dtype.name))
+    unexpected = sorted(set(shapes) - set(stored.values()))
+    return era, stored, mismatches, unexpected
 
 
 def _resolve_checkpoint(path: str) -> str:

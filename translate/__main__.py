@@ -7,6 +7,11 @@ from translate import runtime_env
 
 def run() -> None:
     """Parses the flags and runs translate.translate.main (exits with its status)."""
+    from translate.infer import runtime
+
+    if runtime.wants_exported_model(sys.argv):
+        # No TensorFlow: an exported model runs with its runtime alone.
+        sys.exit(runtime.main(sys.argv[1:]))
     runtime_env.configure(sys.argv)
     from absl import app, flags
 

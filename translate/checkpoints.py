@@ -34,6 +34,7 @@ from google.protobuf import text_format
 from tensorflow.python.training import checkpoint_state_pb2
 
 from legacy_seq2seq import checkpoint_names
+from legacy_seq2seq.template import VariableMismatch, compare_tf1_checkpoint
 
 STATE_FILENAME = "checkpoint"
 _TMP_MARK = ".tmp-"
@@ -418,14 +419,15 @@ def restore_checkpoint(
     """
     reader = _open_reader(prefix)
     shapes = reader.get_variable_to_shape_map()
-    dtypes = reader.get_variable_to_dtype_map()
-    # TF 1.0/1.1 wrote other names for the same weights (legacy_seq2seq.checkpoint_names).
-    era, stored_names = checkpoint_names.match_checkpoint_names(variables, shapes)
+    # The library's matching: TF 1.0/1.1 wrote other names for the same weights.
+    era, stored_names, mismatches, unexpected = compare_tf1_checkpoint(
+        variables, shapes, reader.get_variable_to_dtype_map())
     if era == checkpoint_names.ERA_TF1_0:
         print(f"Checkpoint {prefix} has {checkpoint_names.ERA_DESCRIPTIONS[era]}; reading "
               "them into the TF 1.2+ names.", file=sys.stderr)
-        variables = {stored_names[name]: var for name, var in variables.items()}
-    problems = _mismatches(variables, shapes, dtypes)
+    # From here on, variables go by the names the checkpoint holds them under.
+    variables = {stored_names[name]: var for name, var in variables.items()}
+    problems = _mismatches(variables, shapes, stored_names, mismatches, unexpected)
     if problems:
         raise CheckpointMismatchError(
             f"checkpoint {prefix} does not fit the model{_overall_difference(variables, shapes)}"
@@ -483,23 +485,23 @@ def read_tensors(
 
 
 def _mismatches(variables: Mapping[str, tf.Variable], shapes: Mapping[str, list],
-                dtypes: Mapping[str, tf.DType]) -> list[str]:
+                stored_names: Mapping[str, str], mismatches: Sequence[VariableMismatch],
+                unexpected: Sequence[str]) -> list[str]:
+    """One sentence per problem `compare_tf1_checkpoint` found, naming checkpoint names."""
     if not set(variables) & set(shapes):
         # Listing every name would bury the point.
         return [f"it holds none of the model's {len(variables)} variables but "
                 f"{len(shapes)} others (e.g. {', '.join(repr(n) for n in sorted(shapes)[:3])})"]
     problems = []
-    for name, var in variables.items():
-        if name not in shapes:
-            problems.append(f"variable '{name}' {var.shape.as_list()} is missing from the "
+    for mismatch in mismatches:
+        name = stored_names[mismatch.name]
+        if mismatch.kind == "missing":
+            problems.append(f"variable '{name}' {mismatch.model} is missing from the "
                             "checkpoint")
-        elif list(shapes[name]) != var.shape.as_list():
-            problems.append(f"variable '{name}' has shape {list(shapes[name])} in the "
-                            f"checkpoint but {var.shape.as_list()} in the model")
-        elif dtypes[name].base_dtype != var.dtype.base_dtype:
-            problems.append(f"variable '{name}' has dtype {dtypes[name].name} in the "
-                            f"checkpoint but {var.dtype.name} in the model")
-    for name in sorted(set(shapes) - set(variables)):
+        else:
+            problems.append(f"variable '{name}' has {mismatch.kind} {mismatch.checkpoint} in "
+                            f"the checkpoint but {mismatch.model} in the model")
+    for name in unexpected:
         problems.append(f"the checkpoint has variable '{name}' {list(shapes[name])}, which "
                         "the model does not have")
     return problems

@@ -5,7 +5,7 @@
 1. writes the corpus of `data_utils.demo_corpus` (50,000 training and 1,000 held-out pairs);
 2. trains the tutorial's model on it with the tutorial's training loop and log (resuming from
    `<work_dir>/train` when run again);
-3. translates every held-out sentence greedily (batched, `translate.batch_decode`), prints
+3. translates every held-out sentence greedily (batched, `translate.infer.batch`), prints
    some with their references, the exact-match accuracy, BLEU and chrF (sacrebleu) over all
    of them, and the decoding speed.
 
@@ -30,10 +30,11 @@ import tensorflow as tf
 import data_utils
 from data_utils import demo_corpus
 from data_utils.vocabulary import count_tokens
-from translate import decoding, metrics, training
-from translate.batch_decode import BatchTranslator, timed_translate
 from translate.hparams import HParams
-from translate.model_setup import create_model
+from translate.infer import metrics
+from translate.infer.batch import BatchTranslator, timed_translate
+from translate.model_setup import create_model, load_vocabularies
+from translate.train import loop
 
 # Tuned to translate visibly right after a few minutes on 2 CPU cores (see README).
 DEMO_HPARAMS = HParams(size=128, num_layers=2, batch_size=64, learning_rate=0.5,
@@ -115,7 +116,7 @@ def run_demo(work_dir: str, steps: int = DEMO_STEPS, show: int = 12,
           f"vocabularies {hparams.from_vocab_size}/{hparams.to_vocab_size}; training to "
           f"global step {steps}.")
     sys.stdout.flush()
-    config = training.TrainConfig(
+    config = loop.TrainConfig(
         data_dir=data_dir, train_dir=train_dir, from_train_data=files[0],
         to_train_data=files[1], from_dev_data=files[2], to_dev_data=files[3],
         steps_per_checkpoint=steps_per_checkpoint, max_steps=steps)
@@ -124,11 +125,11 @@ def run_demo(work_dir: str, steps: int = DEMO_STEPS, show: int = 12,
     np.random.seed(0)
     tf.random.set_seed(0)
     start = time.time()
-    training.train(hparams, config)
+    loop.train(hparams, config)
     train_seconds = time.time() - start
 
     model = create_model(hparams, train_dir, forward_only=True)
-    source_vocab, rev_target_vocab = decoding.load_vocabularies(
+    source_vocab, rev_target_vocab = load_vocabularies(
         data_dir, hparams.from_vocab_size, hparams.to_vocab_size)
     sources, references = read_lines(files[2]), read_lines(files[3])
     translator = BatchTranslator(model, source_vocab, rev_target_vocab,

@@ -34,6 +34,8 @@ class HParams:
         with float32 variables (see `Seq2SeqModel`); not with use_fp16.
       xla_decode: "auto" (XLA for small models, see `Seq2SeqModel`), "on" or "off": compile
         greedy decoding with XLA (the same outputs).
+      model: the model's name in `translate.models.MODELS` (the --model flag); the default
+        is the original model.
     """
 
     learning_rate: float = 0.5
@@ -50,6 +52,7 @@ class HParams:
     buckets: tuple[tuple[int, int], ...] = BUCKETS
     mixed_precision: str = "float32"
     xla_decode: str = "auto"
+    model: str = "attention_seq2seq"
 
     @property
     def dtype(self) -> tf.DType:

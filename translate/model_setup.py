@@ -1,19 +1,31 @@
-"""Building the model and restoring its checkpoint (the original's `create_model`), and checking
-that vocabularies and token ids fit the model before they reach it."""
+"""Building the model and restoring its checkpoint (the original's `create_model`), loading
+the vocabularies, and checking that vocabularies and token ids fit the model before they
+reach it.
+
+  create_model              the model of `HParams` (`--model`), restored from --train_dir
+  vocabulary_paths          data_dir/vocab<N>.from and vocab<M>.to, as `prepare_data` writes
+  load_vocabularies         the source vocabulary and the reversed target vocabulary
+  check_vocabulary_size     a vocabulary file fits the model's embedding
+  read_token_ids            `batching.read_data`, checked against the model's vocabularies
+"""
 
 from __future__ import annotations
 
+import os
+
 import tensorflow as tf
 
+import data_utils
 from translate import batching, checkpoints
 from translate.batching import Pair
 from translate.hparams import HParams
-from translate.seq2seq_model import Seq2SeqModel
+from translate.models import TranslationModel, build_model
 
 
 def create_model(hparams: HParams, train_dir: str, forward_only: bool,
-                 checkpoint_path: str | None = None) -> Seq2SeqModel:
-    """Builds the model and loads the latest checkpoint of `train_dir` when there is one.
+                 checkpoint_path: str | None = None) -> TranslationModel:
+    """Builds the model (`hparams.model`) and loads the latest checkpoint of `train_dir` when
+    there is one.
 
     Prints the original's "Reading model parameters from <path>" or "Created model with fresh
     parameters." to stdout. Never falls back to another checkpoint by itself: when the latest
@@ -33,8 +45,9 @@ def create_model(hparams: HParams, train_dir: str, forward_only: bool,
         configuration; names the variables and both shapes.
       translate.checkpoints.CheckpointCorruptError: the checkpoint, or the `checkpoint` file
         naming it, is missing, truncated or garbled; names the file and the other checkpoints.
+      ValueError: `hparams.model` names no registered model.
     """
-    model = Seq2SeqModel.from_hparams(hparams, forward_only)
+    model = build_model(hparams, forward_only)
     prefix = checkpoints.resolve_checkpoint(train_dir, checkpoint_path)
     if prefix:
         print(f"Reading model parameters from {prefix}")
@@ -46,6 +59,39 @@ def create_model(hparams: HParams, train_dir: str, forward_only: bool,
     else:
         print("Created model with fresh parameters.")
     return model
+
+
+def vocabulary_paths(data_dir: str, from_vocab_size: int, to_vocab_size: int) -> tuple[str, str]:
+    """The vocabulary files `prepare_data` writes: data_dir/vocab<N>.from and vocab<M>.to."""
+    return (os.path.join(data_dir, f"vocab{from_vocab_size}.from"),
+            os.path.join(data_dir, f"vocab{to_vocab_size}.to"))
+
+
+def load_vocabularies(
+    data_dir: str, from_vocab_size: int, to_vocab_size: int
+) -> tuple[dict[bytes, int], list[bytes]]:
+    """Loads the source vocabulary and the reversed target vocabulary.
+
+    Args:
+      data_dir: where training wrote them.
+      from_vocab_size: --from_vocab_size (part of the file name).
+      to_vocab_size: --to_vocab_size.
+
+    Returns:
+      (source vocab: token -> id, target rev_vocab: id -> token).
+
+    Raises:
+      FileNotFoundError: a vocabulary file is missing (names it and what to check).
+    """
+    from_path, to_path = vocabulary_paths(data_dir, from_vocab_size, to_vocab_size)
+    for path in (from_path, to_path):
+        if not tf.io.gfile.exists(path):
+            raise FileNotFoundError(
+                f"vocabulary file {path} not found: --data_dir must be the directory training "
+                "used, and --from_vocab_size/--to_vocab_size the sizes it was trained with")
+    source_vocab, _ = data_utils.initialize_vocabulary(from_path)
+    _, rev_target_vocab = data_utils.initialize_vocabulary(to_path)
+    return source_vocab, rev_target_vocab
 
 
 def check_vocabulary_size(num_entries: int, path: str, model_size: int, flag: str) -> None:
@@ -70,7 +116,7 @@ def check_vocabulary_size(num_entries: int, path: str, model_size: int, flag: st
             "model; use the --data_dir and vocabulary sizes it was trained with")
 
 
-def read_token_ids(source_path: str, target_path: str, model: Seq2SeqModel,
+def read_token_ids(source_path: str, target_path: str, model: TranslationModel,
                    max_size: int | None = None) -> list[list[Pair]]:
     """`batching.read_data` for `model`, checked: text, and ids the model can embed.
 

@@ -11,12 +11,24 @@ same variables under the same names, so the original's checkpoints restore by na
 
 There is no Session. The original built one statically unrolled graph per bucket; here the
 time steps run in `tf.while_loop`s (`legacy_seq2seq.loop_embedding_attention_seq2seq`, the same
-variables and numbers), so ONE compiled `tf.function` serves every bucket: one for the training
-step, one for the forward step, each traced once on first use (see `tracing_counts`); greedy
-decoding of a small model is compiled by XLA per bucket and batch size (`xla_decode`). Each
-decoder step's sampled softmax still draws its own candidates, as the original's per-step loss
-did. `step` accepts and ignores a `session` argument so that code written for the original
-runs unchanged. docs/performance.md has the measurements.
+variables and numbers), so ONE compiled `tf.function` per graph serves every bucket, traced
+once on first use (see `tracing_counts`). Every graph over the variables is built here, by the
+model's `Template` or a function bound to it (`Template.bind`), so nothing else rebuilds the
+model's cell, scopes or attention:
+
+  step (training)       loss, gradients and the SGD update (teacher forcing)
+  step (forward_only)   loss and outputs; the original's decoding graph in a forward-only model
+  greedy_logits         the original's decoding logits (feed_previous), without the loss
+  search                greedy decoding (beam size 1) and beam search: one while-loop search;
+                        greedy decoding of a small model is compiled by XLA per bucket and
+                        batch size (`xla_decode`); `greedy_search` is its greedy shorthand
+  search_graph          the same search inside another graph (the SavedModel export)
+  alignment             logits and attention weights of the model reading given targets
+
+Each decoder step's sampled softmax still draws its own candidates, as the original's per-step
+loss did. `step` accepts and ignores a `session` argument so that code written for the
+original runs unchanged. docs/performance.md has the measurements. A variant of the model
+overrides `attention_score` (see `translate.models`).
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import data_utils
 import legacy_seq2seq as seq2seq
 from translate import batching, checkpoints
 from translate.hparams import XLA_DECODE_CHOICES, HParams
+from translate.train.trainer import Trainer
 
 
 def _sequence_crossent(
@@ -167,15 +180,22 @@ class Seq2SeqModel:
       mixed_precision: None (or "float32"): compute in `dtype`, as the original. "bfloat16":
         the training and forward steps compute in bfloat16 (the variables, the loss, the
         gradient clipping and the update stay in `dtype`); decoding keeps `dtype`.
-      xla_decode: compile `greedy_search` with XLA (`jit_compile`), once per bucket and
-        batch size; False runs it as one TF graph for every shape. None (the default) chooses
-        XLA when a decoder step reads at most `XLA_DECODE_MAX_PARAMETERS` weights: XLA removes
-        the per-op overhead that dominates small models, but multiplies on one core, where
-        TensorFlow's own kernels use them all for the large products of a large model.
+      xla_decode: compile greedy decoding (`search` with beam size 1) with XLA
+        (`jit_compile`), once per bucket and batch size; False runs it as one TF graph
+        for every shape. None (the default) chooses XLA when a decoder step reads at most
+        `XLA_DECODE_MAX_PARAMETERS` weights: XLA removes the per-op overhead that dominates
+        small models, but multiplies on one core, where TensorFlow's own kernels use them
+        all for the large products of a large model.
 
     Raises:
       ValueError: an unknown `mixed_precision`, or "bfloat16" with float16 variables.
     """
+
+    # Its name in the registry of `translate.models` (the --model flag).
+    model_name = "attention_seq2seq"
+    # The attention score of every graph (`legacy_seq2seq.ATTENTION_SCORES`): the hook a
+    # variant overrides; "additive" is the original's.
+    attention_score = "additive"
 
     def __init__(
         self,
@@ -214,7 +234,8 @@ class Seq2SeqModel:
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int32, name="Variable_1")
         self.use_sampled_softmax = 0 < num_samples < target_vocab_size
         self._template = seq2seq.Template(self._model, name="seq2seq_model")
-        self._greedy_template = self._template.bind(self._greedy_search)
+        self._search_template = self._reading_template(self._search)
+        self._alignment_template = self._reading_template(self._alignment)
         # One eager pass over a length-1 batch creates the variables.
         self._template(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32),
                        tf.zeros([1, 1], self.dtype), feed_previous=forward_only)
@@ -224,26 +245,21 @@ class Seq2SeqModel:
         batch_spec = [tf.TensorSpec([None, None], tf.int32, name="encoder"),
                       tf.TensorSpec([None, None], tf.int32, name="decoder"),
                       tf.TensorSpec([None, None], self.dtype, name="weights")]
-        self._train_function = tf.function(
-            self._train_step, input_signature=batch_spec, autograph=False)
+        # The training step is the trainer's: one engine for `step`, the training loop and
+        # every distribution strategy.
+        self.trainer = Trainer(self)
         self._forward_function = tf.function(
             self._forward_step, input_signature=batch_spec, autograph=False)
         self._greedy_logits_function = tf.function(
             self._greedy_logits, input_signature=batch_spec[:2], autograph=False)
+        self._alignment_function = tf.function(
+            self._alignment_template, input_signature=batch_spec[:2], autograph=False)
         if xla_decode is None:
             xla_decode = self.decoder_step_parameters() <= XLA_DECODE_MAX_PARAMETERS
         self.xla_decode = xla_decode
-        if xla_decode:
-            # XLA fuses the decoder loop into one compiled program (1.5x the sentences/s of
-            # config S on 2 CPU cores). It compiles per input shape, so the function is
-            # traced per bucket and batch size.
-            self._greedy_search_function = tf.function(
-                self._greedy_template, autograph=False, jit_compile=True)
-        else:
-            self._greedy_search_function = tf.function(
-                self._greedy_template, autograph=False, input_signature=[
-                    tf.TensorSpec([None, None], tf.int32, name="encoder"),
-                    tf.TensorSpec([], tf.int32, name="max_length")])
+        # Beam size -> the compiled search; greedy (1) is made now, so that it is counted.
+        self._search_functions: dict[int, Any] = {}
+        self._search_function(1)
 
     @classmethod
     def from_hparams(cls, hparams: HParams, forward_only: bool) -> Seq2SeqModel:
@@ -277,19 +293,27 @@ class Seq2SeqModel:
             f"from_vocab_size={self.source_vocab_size}, to_vocab_size={self.target_vocab_size}, "
             f"use_lstm={self.use_lstm}, dtype={self.dtype.name}; pass the --size, --num_layers, "
             "--from_vocab_size, --to_vocab_size (and --use_lstm, --use_fp16) values the "
-            "checkpoint was trained with")
+            "checkpoint was trained with" + (
+                "" if self.model_name == Seq2SeqModel.model_name else
+                f", and its --model (this is --model={self.model_name})"))
 
     def tracing_counts(self) -> dict[str, int]:
         """How many times each compiled function was traced: 1 once used, whatever the buckets,
-        except greedy_search with `xla_decode` (one per bucket and batch size).
+        except greedy_search with `xla_decode` (one per bucket and batch size) and beam_search
+        (one per beam size).
 
         Returns:
-          {"train": n, "forward": n, "greedy_logits": n, "greedy_search": n}.
+          {"train": n, "forward": n, "greedy_logits": n, "greedy_search": n, "beam_search": n,
+          "alignment": n}.
         """
-        functions = {"train": self._train_function, "forward": self._forward_function,
+        functions = {"train": self.trainer.step_function, "forward": self._forward_function,
                      "greedy_logits": self._greedy_logits_function,
-                     "greedy_search": self._greedy_search_function}
-        return {name: f.experimental_get_tracing_count() for name, f in functions.items()}
+                     "greedy_search": self._search_functions[1],
+                     "alignment": self._alignment_function}
+        counts = {name: f.experimental_get_tracing_count() for name, f in functions.items()}
+        counts["beam_search"] = sum(f.experimental_get_tracing_count()
+                                    for size, f in self._search_functions.items() if size > 1)
+        return counts
 
     # ----------------------------------------------------------------------------- the graph
 
@@ -343,6 +367,7 @@ class Seq2SeqModel:
                 output_projection=_output_projection(projection),
                 feed_previous=feed_previous,
                 dtype=compute_dtype,
+                attention_score=self.attention_score,
             )
         if weights is None:
             return outputs, None, projection
@@ -352,34 +377,110 @@ class Seq2SeqModel:
                                       self.target_vocab_size, self.dtype)
         return outputs, seq2seq.stacked_sequence_loss(crossent, weights), projection
 
-    def _greedy_search(self, encoder: tf.Tensor, max_length: tf.Tensor) -> tuple[tf.Tensor,
-                                                                                tf.Tensor]:
-        """Greedy decoding in a while loop that stops once every sentence has emitted EOS.
+    def _reading_template(self, fn: Any) -> Any:
+        """`fn` bound to the model's Template (`Template.bind`), refusing to create variables.
 
-        The same choices as the original's decode (the argmax of each step's logits, fed
-        back), which ran all `max_length` steps; runs inside the model's Template.
+        A decoding graph must read the variables the model's graph made; a request for any
+        other variable (a graph that does not match the model) is an error at trace time.
+        """
+        bound = self._template.bind(fn, name=f"seq2seq_model{fn.__name__}")
+
+        def reading(*args: Any) -> Any:
+            known = set(self._template.variables_by_name)
+            result = bound(*args)
+            created = sorted(set(self._template.variables_by_name) - known)
+            if created:
+                raise ValueError(
+                    f"{type(self).__name__}.{fn.__name__} asked for variables the model's own "
+                    f"graph does not have: {', '.join(created)}; a decoding graph must build "
+                    "the model's cell, scopes and attention exactly as `_model` does")
+            return result
+
+        return reading
+
+    def _search(self, encoder: tf.Tensor, max_length: tf.Tensor | int,
+                beam_size: int) -> seq2seq.DecodeResult:
+        """Greedy decoding (beam size 1) or beam search, in a while loop that stops once every
+        hypothesis has emitted EOS; runs inside the model's Template.
+
+        Greedy decoding makes the original's choices (the argmax of each step's logits, fed
+        back), although the original ran all `max_length` steps.
+
+        Args:
+          encoder: int32 [encoder_size, batch], as `get_batch` lays it out.
+          max_length: the most target tokens (the bucket's decoder length).
+          beam_size: hypotheses kept per sentence (a Python int).
 
         Returns:
-          (tokens int32 [batch, max_length], lengths int32 [batch]): sentence b's output is
-          `tokens[b, :lengths[b]]`, cut before EOS.
+          A `legacy_seq2seq.DecodeResult` with the beam axis: tokens [batch, beam_size,
+          max_length], log_probs and lengths [batch, beam_size], best first; hypothesis
+          (b, k) is `tokens[b, k, :lengths[b, k]]`, cut before EOS.
         """
-        result = seq2seq.embedding_attention_greedy_decode(
+        return seq2seq.embedding_attention_beam_search(
             encoder, self._make_cell(), self.source_vocab_size, self.target_vocab_size,
-            self.size, max_length=max_length,
+            self.size, beam_size=beam_size, max_length=max_length,
             output_projection=_output_projection(self._projection_variables()),
-            go_id=data_utils.GO_ID, eos_id=data_utils.EOS_ID, dtype=self.dtype)
-        return result.tokens, result.lengths
+            go_id=data_utils.GO_ID, eos_id=data_utils.EOS_ID, dtype=self.dtype,
+            attention_score=self.attention_score)
+
+    def _alignment(self, encoder: tf.Tensor, decoder: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The model reading `decoder` (teacher forcing): logits and attention weights.
+
+        The loop model of `_model`, with its encoder and decoder called apart so that the
+        decoder also returns its weights; runs inside the model's Template.
+
+        Returns:
+          (logits float32 [decoder_size, batch, target_vocab], weights float32
+          [decoder_size, batch, encoder_size]).
+        """
+        projection = self._projection_variables()
+        cell = self._make_cell()
+        with tf.compat.v1.variable_scope("embedding_attention_seq2seq", dtype=self.dtype):
+            attention_states, state = seq2seq.embedding_attention_encoder(
+                encoder, cell, self.source_vocab_size, self.size, self.dtype)
+            output_size = None
+            if projection is None:
+                cell = seq2seq.rnn_cell.OutputProjectionWrapper(cell, self.target_vocab_size)
+                output_size = self.target_vocab_size
+            outputs, _, weights = seq2seq.loop_embedding_attention_decoder(
+                decoder, state, attention_states, cell, self.target_vocab_size, self.size,
+                output_size=output_size, output_projection=_output_projection(projection),
+                return_attention_weights=True, attention_score=self.attention_score)
+        # Weights are [time, heads, batch, attn_length]; the model has one head.
+        return (tf.cast(_project(outputs, projection), tf.float32),
+                tf.cast(weights[:, 0], tf.float32))
+
+    def _search_function(self, beam_size: int) -> Any:
+        """The compiled `_search` for `beam_size`, made on first use."""
+        function = self._search_functions.get(beam_size)
+        if function is not None:
+            return function
+
+        def search(encoder: tf.Tensor, max_length: tf.Tensor) -> seq2seq.DecodeResult:
+            return self._search_template(encoder, max_length, beam_size)
+
+        if beam_size == 1 and self.xla_decode:
+            # XLA fuses the decoder loop into one compiled program (1.5x the sentences/s of
+            # config S on 2 CPU cores). It compiles per input shape, so the function is
+            # traced per bucket and batch size.
+            function = tf.function(search, autograph=False, jit_compile=True)
+        else:
+            function = tf.function(search, autograph=False, input_signature=[
+                tf.TensorSpec([None, None], tf.int32, name="encoder"),
+                tf.TensorSpec([], tf.int32, name="max_length")])
+        self._search_functions[beam_size] = function
+        return function
 
     def compute_gradients(
-        self, bucket_id: int, encoder: tf.Tensor, decoder: tf.Tensor, weights: tf.Tensor
+        self, bucket_id: int | None, encoder: tf.Tensor, decoder: tf.Tensor, weights: tf.Tensor
     ) -> tuple[tf.Tensor, list[tf.Tensor | tf.IndexedSlices]]:
         """Loss of a batch (teacher forcing) and its gradients; changes no variable.
 
         A pure function of the batch, so a `tf.distribute` strategy can run it per replica.
 
         Args:
-          bucket_id: the bucket the batch belongs to (the graph is the same for every bucket;
-            the lengths come from the tensors).
+          bucket_id: the bucket the batch belongs to, or None (the graph is the same for
+            every bucket; the lengths come from the tensors).
           encoder: int32 [encoder_size, batch].
           decoder: int32 [decoder_size, batch].
           weights: [decoder_size, batch] of the model's dtype.
@@ -420,11 +521,6 @@ class Seq2SeqModel:
                     var=var.handle, alpha=tf.cast(self.learning_rate, var.dtype), delta=grad)
         self.global_step.assign_add(1)
         return norm
-
-    def _train_step(self, encoder: tf.Tensor, decoder: tf.Tensor,
-                    weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        loss, gradients = self.compute_gradients(0, encoder, decoder, weights)
-        return self.apply_gradients(gradients), loss
 
     def _forward_step(self, encoder: tf.Tensor, decoder: tf.Tensor,
                       weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -488,8 +584,8 @@ class Seq2SeqModel:
             if self.forward_only:
                 raise ValueError("this model was built with forward_only=True (for decoding) "
                                  "and cannot take a training step")
-            norm, loss = self._train_function(encoder, decoder, weights)
-            return norm.numpy(), loss.numpy(), None
+            result = self.trainer.step(encoder, decoder, weights, bucket_id)
+            return result.gradient_norm, result.loss, None
         loss, outputs = self._forward_function(encoder, decoder, weights)
         return None, loss.numpy(), list(outputs.numpy())
 
@@ -499,8 +595,9 @@ class Seq2SeqModel:
         decoder_inputs: Sequence[np.ndarray],
         bucket_id: int,
     ) -> list[np.ndarray]:
-        """The logits of greedy decoding, as `step(..., forward_only=True)` of a forward-only
-        model returns them, without computing a loss (a smaller graph, traced faster).
+        """The logits of the original's greedy decoding graph, as `step(..., forward_only=True)`
+        of a forward-only model returns them, without computing a loss (a smaller graph,
+        traced faster). Decoding itself is `search`, which stops at EOS.
 
         Args:
           encoder_inputs: `encoder_size` int vectors [batch].
@@ -515,14 +612,42 @@ class Seq2SeqModel:
         decoder = np.asarray(decoder_inputs, dtype=np.int32)
         return list(self._greedy_logits_function(encoder, decoder).numpy())
 
+    def search(
+        self, encoder_inputs: Sequence[np.ndarray] | np.ndarray, bucket_id: int,
+        beam_size: int = 1,
+    ) -> seq2seq.DecodeResult:
+        """Decodes a batch: greedily (`beam_size` 1) or by beam search; every decode runs here.
+
+        The loop stops once every hypothesis has emitted EOS. Greedy decoding gives the
+        original's outputs (the argmax at each position of `greedy_logits`, cut before the
+        first EOS_ID) and is compiled by XLA when `xla_decode` is set.
+
+        Args:
+          encoder_inputs: `encoder_size` int vectors [batch] (from `get_batch`), or the same
+            as one array [encoder_size, batch].
+          bucket_id: the bucket of the batch (its decoder length bounds the outputs).
+          beam_size: hypotheses kept per sentence, 1 to the target vocabulary size.
+
+        Returns:
+          A `legacy_seq2seq.DecodeResult` of numpy arrays: tokens [batch, beam_size,
+          decoder_size], scores, log_probs and lengths [batch, beam_size], best first.
+
+        Raises:
+          ValueError: `beam_size` out of range.
+        """
+        if not 1 <= beam_size <= self.target_vocab_size:
+            raise ValueError(f"beam size must be between 1 and the target vocabulary size "
+                             f"({self.target_vocab_size}), got {beam_size}")
+        encoder = np.asarray(encoder_inputs, dtype=np.int32)
+        # A Python constant: XLA sizes the buffers with it (the other graphs take a tensor).
+        max_length = int(self.buckets[bucket_id][1])
+        result = self._search_function(beam_size)(encoder, max_length)
+        return seq2seq.DecodeResult(*(field.numpy() for field in result))
+
     def greedy_search(
         self, encoder_inputs: Sequence[np.ndarray], bucket_id: int
     ) -> list[list[int]]:
-        """Greedy decoding of a batch, stopping once every sentence has emitted EOS.
-
-        The outputs are the original's (the argmax at each position of `greedy_logits`, cut
-        before the first EOS_ID); the loop just does not run the steps after every sentence
-        ended.
+        """`search` with beam size 1, as token-id lists.
 
         Args:
           encoder_inputs: `encoder_size` int vectors [batch] (from `get_batch`).
@@ -531,12 +656,42 @@ class Seq2SeqModel:
         Returns:
           Per sentence, its output token ids (without EOS).
         """
-        encoder = np.asarray(encoder_inputs, dtype=np.int32)
-        max_length = self.buckets[bucket_id][1]
-        if self.xla_decode:
-            max_length = int(max_length)  # A Python constant: XLA sizes the buffers with it.
-        tokens, lengths = self._greedy_search_function(encoder, max_length)
-        return [row[:length].tolist() for row, length in zip(tokens.numpy(), lengths.numpy())]
+        result = self.search(encoder_inputs, bucket_id)
+        return [row[0, :length[0]].tolist() for row, length in zip(result.tokens, result.lengths)]
+
+    def search_graph(self, encoder: tf.Tensor, max_length: tf.Tensor | int,
+                     beam_size: int) -> seq2seq.DecodeResult:
+        """`search`'s graph, to build into another graph (e.g. the SavedModel's function).
+
+        Args:
+          encoder: int32 [encoder_size, batch] tensor, laid out as `get_batch` does.
+          max_length: the most target tokens (the bucket's decoder length).
+          beam_size: hypotheses kept per sentence.
+
+        Returns:
+          A `legacy_seq2seq.DecodeResult` of tensors, as `search` returns them.
+        """
+        return self._search_template(encoder, max_length, beam_size)
+
+    def alignment(
+        self, encoder_inputs: Sequence[np.ndarray] | np.ndarray,
+        decoder_inputs: Sequence[np.ndarray] | np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The model reading given targets (teacher forcing): logits and attention weights.
+
+        Args:
+          encoder_inputs: int [encoder_size, batch], as `get_batch` lays it out.
+          decoder_inputs: int [decoder_size, batch]: GO, the target tokens, then anything
+            (padding).
+
+        Returns:
+          (logits float32 [decoder_size, batch, target_vocab], weights float32
+          [decoder_size, batch, encoder_size]): row t of the weights is the attention with
+          which the model scores the token at decoder position t + 1; each row sums to 1.
+        """
+        logits, weights = self._alignment_function(np.asarray(encoder_inputs, dtype=np.int32),
+                                                   np.asarray(decoder_inputs, dtype=np.int32))
+        return logits.numpy(), weights.numpy()
 
     def get_batch(
         self, data: batching.BucketedData, bucket_id: int

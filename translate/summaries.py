@@ -31,9 +31,9 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from data_utils import EOS_ID, PAD_ID, initialize_vocabulary
-from translate import attention_plot, batching
-from translate.search import ModelSearch
-from translate.seq2seq_model import Seq2SeqModel
+from translate import batching
+from translate.infer import attention_plot
+from translate.models import TranslationModel
 
 ATTENTION_TAG = "attention/dev_sentence"
 
@@ -83,7 +83,7 @@ class TrainingSummaries:
       stderr: where a missing matplotlib is reported (default sys.stderr).
     """
 
-    def __init__(self, train_dir: str, model: Seq2SeqModel,
+    def __init__(self, train_dir: str, model: TranslationModel,
                  dev_set: Sequence[Sequence[batching.Pair]], source_vocab_path: str,
                  target_vocab_path: str, stderr=None):
         self._writer = tf.summary.create_file_writer(train_dir)
@@ -103,7 +103,6 @@ class TrainingSummaries:
 
             self._image = (source_ids, words(source_ids, rev_source), target_ids,
                            words(target_ids, rev_target))
-        self._search = ModelSearch(model)
 
     def add_batch(self, encoder_inputs: Sequence[np.ndarray],
                   target_weights: Sequence[np.ndarray]) -> None:
@@ -149,7 +148,7 @@ class TrainingSummaries:
         if self._image is None:
             return None
         source_ids, source_words, target_ids, target_words = self._image
-        alignment = attention_plot.align(self._search, source_ids, source_words, target_ids,
+        alignment = attention_plot.align(self._model, source_ids, source_words, target_ids,
                                          target_words)
         try:
             return attention_plot.render_png(alignment, title=f"global step {step}")

@@ -22,28 +22,26 @@ if __name__ == "__main__" and not __package__:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
     sys.path.insert(0, os.path.dirname(_here))
     from translate import runtime_env
+    from translate.infer import runtime
 
+    if runtime.wants_exported_model(sys.argv):
+        # No TensorFlow: an exported model runs with its runtime alone.
+        sys.exit(runtime.main(sys.argv[1:]))
     runtime_env.configure(sys.argv)
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from translate import (  # noqa: E402
-    checkpoints,
-    decode_modes,
-    decoding,
-    evaluation,
-    export,
-    training,
-)
-from translate.batch_decode import BatchTranslator  # noqa: E402
+from translate import checkpoints, model_setup, models  # noqa: E402
 from translate.batching import read_data as _read_data  # noqa: E402
-from translate.distribute import STRATEGIES  # noqa: E402
 from translate.hparams import BUCKETS, HParams  # noqa: E402
-from translate.model_setup import check_vocabulary_size  # noqa: E402
-from translate.model_setup import create_model as _create_model  # noqa: E402
-from translate.nan_guard import POLICIES as NAN_POLICIES  # noqa: E402
+from translate.infer import evaluation, export, modes, runtime  # noqa: E402
+from translate.infer.batch import BatchTranslator  # noqa: E402
+from translate.models import TranslationModel  # noqa: E402
 from translate.seq2seq_model import Seq2SeqModel  # noqa: E402
+from translate.train import loop  # noqa: E402
+from translate.train.distribute import STRATEGIES  # noqa: E402
+from translate.train.nan_policy import POLICIES as NAN_POLICIES  # noqa: E402
 
 flags.DEFINE_float("learning_rate", 0.5, "Learning rate.")
 flags.DEFINE_float("learning_rate_decay_factor", 0.99, "Learning rate decays by this much.")
@@ -73,6 +71,10 @@ flags.DEFINE_enum("xla_decode", "auto", ["auto", "on", "off"],
                   "Compile greedy decoding with XLA (the same outputs): auto uses it for models "
                   "small enough to gain from it; off where XLA is not available.")
 flags.DEFINE_boolean("use_lstm", False, "Use LSTM cells instead of GRU cells.")
+flags.DEFINE_enum("model", models.DEFAULT_MODEL, list(models.MODELS),
+                  "The model, from the registry of translate/models (attention_seq2seq, the "
+                  "default, is the original). Decode with the --model a checkpoint was "
+                  "trained with.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")
 flags.DEFINE_boolean("normalize_digits", True,
                      "Map every digit to 0 before looking words up, as the original always "
@@ -98,8 +100,7 @@ flags.DEFINE_enum("nan_policy", "stop", list(NAN_POLICIES),
 flags.DEFINE_string("checkpoint_path", None,
                     "Restore this checkpoint (e.g. train/translate.ckpt-400) instead of the "
                     "latest of --train_dir, for --decode or to resume training from it.")
-# Opt-in decoding, evaluation, export and summaries (translate/decode_modes.py,
-# evaluation.py, export.py, summaries.py).
+# Opt-in decoding, evaluation, export (translate/infer/) and summaries (summaries.py).
 flags.DEFINE_integer("beam_size", None,
                      "Decode (--decode, --eval, --export_dir) by beam search keeping this many "
                      "hypotheses; unset: the original's greedy decode (1: the same, through "
@@ -124,9 +125,16 @@ flags.DEFINE_string("eval_source", None, "Source sentences for --eval (default: 
 flags.DEFINE_string("eval_reference", None, "Reference translations for --eval (default: "
                     "--to_dev_data).")
 flags.DEFINE_string("export_dir", None,
-                    "Write a SavedModel that translates strings (tokenization to "
-                    "detokenization in the graph; greedy, or --beam_size) to this new "
-                    "directory.")
+                    "Write the model with its decoding (greedy, or --beam_size) to this new "
+                    "directory, in --export_format.")
+flags.DEFINE_enum("export_format", "savedmodel", ["savedmodel", "tflite", "onnx"],
+                  "With --export_dir: savedmodel (strings in and out, TensorFlow only), "
+                  "tflite (<dir>/model.tflite, LiteRT builtin ops) or onnx (<dir>/model.onnx); "
+                  "the last two take token ids, run by --exported_model.")
+flags.DEFINE_string("exported_model", None,
+                    "With --decode: translate with this export (a SavedModel directory, or a "
+                    ".tflite or .onnx file beside its translate.json) through its runtime "
+                    "alone, from standard input or --input_file to --output_file.")
 flags.DEFINE_boolean("tensorboard", False,
                      "While training, write TensorBoard summaries to --train_dir: loss, "
                      "perplexities, learning rate, step time, tokens/s, an attention image.")
@@ -153,6 +161,7 @@ def hparams_from_flags() -> HParams:
         buckets=tuple(_buckets),
         mixed_precision=FLAGS.mixed_precision,
         xla_decode=FLAGS.xla_decode,
+        model=FLAGS.model,
     )
 
 
@@ -164,7 +173,7 @@ def read_data(source_path: str, target_path: str, max_size: int | None = None) -
     return _read_data(source_path, target_path, _buckets, max_size)
 
 
-def create_model(session: object, forward_only: bool) -> Seq2SeqModel:
+def create_model(session: object, forward_only: bool) -> TranslationModel:
     """The original's `create_model`: the model of the flags, restored from --train_dir.
 
     Args:
@@ -175,13 +184,13 @@ def create_model(session: object, forward_only: bool) -> Seq2SeqModel:
       The model.
     """
     del session
-    return _create_model(hparams_from_flags(), FLAGS.train_dir, forward_only,
-                         checkpoint_path=FLAGS.checkpoint_path)
+    return model_setup.create_model(hparams_from_flags(), FLAGS.train_dir, forward_only,
+                                    checkpoint_path=FLAGS.checkpoint_path)
 
 
 def train() -> None:
     """Trains on --from_train_data/--to_train_data (or WMT), checkpointing to --train_dir."""
-    config = training.TrainConfig(
+    config = loop.TrainConfig(
         data_dir=FLAGS.data_dir,
         train_dir=FLAGS.train_dir,
         from_train_data=FLAGS.from_train_data,
@@ -201,10 +210,10 @@ def train() -> None:
         checkpoint_path=FLAGS.checkpoint_path,
         tensorboard=FLAGS.tensorboard,
     )
-    training.train(hparams_from_flags(), config)
+    loop.train(hparams_from_flags(), config)
 
 
-def load_for_decoding() -> tuple[Seq2SeqModel, dict[bytes, int], list[bytes]]:
+def load_for_decoding() -> tuple[TranslationModel, dict[bytes, int], list[bytes]]:
     """The forward-only model of the flags, restored, and its vocabularies.
 
     Returns:
@@ -214,26 +223,26 @@ def load_for_decoding() -> tuple[Seq2SeqModel, dict[bytes, int], list[bytes]]:
     if not FLAGS.checkpoint_path and checkpoints.latest_checkpoint(FLAGS.train_dir) is None:
         print(f"Warning: no checkpoint in --train_dir={FLAGS.train_dir}; translating with "
               "untrained random parameters.", file=sys.stderr)
-    source_vocab, rev_target_vocab = decoding.load_vocabularies(
+    source_vocab, rev_target_vocab = model_setup.load_vocabularies(
         FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    from_path, to_path = decoding.vocabulary_paths(
+    from_path, to_path = model_setup.vocabulary_paths(
         FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    check_vocabulary_size(max(source_vocab.values(), default=-1) + 1, from_path,
-                          FLAGS.from_vocab_size, "--from_vocab_size")
-    check_vocabulary_size(len(rev_target_vocab), to_path, FLAGS.to_vocab_size,
-                          "--to_vocab_size")
+    model_setup.check_vocabulary_size(max(source_vocab.values(), default=-1) + 1, from_path,
+                                      FLAGS.from_vocab_size, "--from_vocab_size")
+    model_setup.check_vocabulary_size(len(rev_target_vocab), to_path, FLAGS.to_vocab_size,
+                                      "--to_vocab_size")
     return model, source_vocab, rev_target_vocab
 
 
 def decode() -> None:
     """Translates stdin line by line with the latest checkpoint of --train_dir (or a file,
-    with the opt-in flags of `translate.decode_modes`)."""
-    options = decode_modes.DecodeOptions(
+    with the opt-in flags of `translate.infer.modes`)."""
+    options = modes.DecodeOptions(
         beam_size=FLAGS.beam_size, nbest=FLAGS.nbest, batch_size=FLAGS.batch_size,
         normalize_digits=FLAGS.normalize_digits, input_file=FLAGS.input_file,
         output_file=FLAGS.output_file, attention_plot=FLAGS.attention_plot)
     options.validate()
-    decode_modes.run_decode(*load_for_decoding(), options)
+    modes.run_decode(*load_for_decoding(), options)
 
 
 def evaluate() -> None:
@@ -250,13 +259,19 @@ def evaluate() -> None:
     print(evaluation.evaluate_files(translator, source, reference).summary())
 
 
+_FORMAT_NAMES = {"savedmodel": "SavedModel", "tflite": "TFLite model", "onnx": "ONNX model"}
+
+
 def export_model() -> None:
-    """--export_dir: writes the SavedModel of `translate.export`."""
+    """--export_dir: writes the model in --export_format (`translate.infer.export`)."""
     beam_size = 1 if FLAGS.beam_size is None else FLAGS.beam_size
-    export.export_saved_model(*load_for_decoding(), FLAGS.export_dir, beam_size=beam_size,
-                              normalize_digits=FLAGS.normalize_digits)
+    export.export_model(*load_for_decoding(), FLAGS.export_dir, FLAGS.export_format,
+                        beam_size=beam_size, normalize_digits=FLAGS.normalize_digits)
     method = "greedy" if beam_size == 1 else f"beam search ({beam_size})"
-    print(f"SavedModel ({method}) written to {FLAGS.export_dir}")
+    where = FLAGS.export_dir
+    if FLAGS.export_format != "savedmodel":
+        where = os.path.join(where, f"model.{FLAGS.export_format}")
+    print(f"{_FORMAT_NAMES[FLAGS.export_format]} ({method}) written to {where}")
 
 
 def self_test() -> None:
@@ -303,6 +318,11 @@ def main(argv: list[str]) -> int:
             self_test()
         elif FLAGS.export_dir:
             export_model()
+        elif FLAGS.exported_model:
+            # Reached only when main() is called without the command line's early dispatch.
+            files = [f"--input_file={FLAGS.input_file}",
+                     f"--output_file={FLAGS.output_file}"] if FLAGS.input_file else []
+            return runtime.main([f"--exported_model={FLAGS.exported_model}", *files])
         elif FLAGS.eval:
             evaluate()
         elif FLAGS.decode:

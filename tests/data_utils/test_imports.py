@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import data_utils
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,6 +28,7 @@ def test_unknown_names_raise_attribute_error():
         raise AssertionError("expected AttributeError")
 
 
+@pytest.mark.slow
 def test_tokenizing_a_sentence_does_not_import_tensorflow():
     code = (
         "import sys\n"

@@ -184,3 +184,28 @@ def test_attention_pool_takes_a_nested_query_in_graph_mode():
             session.run(tf.compat.v1.global_variables_initializer())
             w = session.run(weights, {states: np.ones([2, 4, UNITS])})
     np.testing.assert_allclose(w, 0.25, rtol=1e-6)
+
+
+def test_each_score_is_one_registered_class_in_the_original_order():
+    from legacy_seq2seq.attention import _SCORES, _Score
+
+    assert seq2seq.ATTENTION_SCORES == ("additive", "luong_dot", "luong_general", "luong_concat")
+    assert tuple(_SCORES) == seq2seq.ATTENTION_SCORES
+    for name, score in _SCORES.items():
+        assert isinstance(score, _Score) and score.name == name
+    assert len({type(score) for score in _SCORES.values()}) == len(_SCORES)
+
+
+@pytest.mark.parametrize("score", seq2seq.ATTENTION_SCORES)
+def test_attention_pool_mask_is_the_same_as_lengths(score: str):
+    _, query, states = inputs(4)
+    lengths = tf.constant([5, 2, 1])
+    mask = tf.sequence_mask(lengths, 5)
+    template = seq2seq.Template(
+        lambda states, query, **kw: seq2seq.attention_pool(states, query, score=score, **kw))
+    by_lengths = template(states, query, lengths=lengths)
+    by_mask = template(states, query, mask=mask)
+    for ours, theirs in zip(by_mask, by_lengths):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="not both"):
+        template(states, query, lengths=lengths, mask=mask)

@@ -227,6 +227,7 @@ def toy_batch(rng: np.random.RandomState, size: int) -> tuple:
             [tf.constant(weights[:, j]) for j in range(DECODER_LENGTH)])
 
 
+@pytest.mark.slow
 def test_beam_4_finds_at_least_the_greedy_log_prob_on_a_trained_model():
     tf.random.set_seed(0)
     rng = np.random.RandomState(0)
@@ -256,6 +257,7 @@ def test_beam_4_finds_at_least_the_greedy_log_prob_on_a_trained_model():
     assert np.sum(beam > greedy + 1e-5) > 0, "beam 4 never improved on greedy here"
 
 
+@pytest.mark.slow
 def test_graph_mode_builds_fresh_or_reuses_the_training_model(tmp_path):
     config = CONFIGS["lstm2_projection_2heads"]
     template, encoder = random_model(config, seed=9)
@@ -331,6 +333,7 @@ print("ok", len(reference))
 """
 
 
+@pytest.mark.slow
 def test_under_disable_v2_behavior():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))

@@ -481,6 +481,7 @@ def test_custom_softmax_loss_function_gets_named_arguments():
     assert seen == [((BATCH,), (BATCH, 5))] * 3
 
 
+@pytest.mark.slow
 def test_sampled_softmax_buckets_model_learns_to_copy():
     # The translate tutorial's setup in miniature: output projection kept apart for the
     # sampled softmax, buckets sharing one set of variables, Adam with gradient clipping.

@@ -35,7 +35,7 @@ def test_contrib_names_resolve_to_this_library():
     assert tf.contrib.legacy_seq2seq.embedding_attention_seq2seq is (
         legacy_seq2seq.embedding_attention_seq2seq)
     for name in contrib_compat.CONTRIB_RNN_NAMES:
-        expected = legacy_seq2seq.static_rnn if name == "static_rnn" else getattr(rnn_cell, name)
+        expected = getattr(rnn_cell, name, None) or getattr(legacy_seq2seq, name)
         assert getattr(tf.contrib.rnn, name) is expected
     for name in contrib_compat.NN_RNN_CELL_NAMES:
         assert getattr(tf.compat.v1.nn.rnn_cell, name) is getattr(rnn_cell, name)
@@ -43,11 +43,75 @@ def test_contrib_names_resolve_to_this_library():
 
 
 def test_what_the_shim_lacks_is_named():
-    with pytest.raises(AttributeError, match=r"tf\.contrib\.layers .*legacy_seq2seq, rnn"):
+    with pytest.raises(AttributeError, match=r"contrib\.layers .*legacy_seq2seq, rnn"):
         _ = tf.contrib.layers
-    with pytest.raises(AttributeError, match=r"tf\.contrib\.rnn\.NASCell .*GRUCell"):
+    with pytest.raises(AttributeError, match=r"contrib\.rnn\.NASCell .*GRUCell"):
         _ = tf.contrib.rnn.NASCell
     assert not hasattr(tf.compat.v1.nn.rnn_cell, "EmbeddingWrapper")  # not in tf.nn.rnn_cell
+
+
+def test_the_shim_survives_a_later_import_of_tensorflow_compat_v1():
+    import tensorflow.compat.v1 as v1  # the usual first line of a ported script
+
+    assert v1.contrib is contrib_compat.CONTRIB
+    assert v1.nn.rnn_cell.GRUCell is rnn_cell.GRUCell
+    assert tf.compat.v1 is v1
+
+
+# Every form in which TF 1.x code imported the parts of tf.contrib this library provides,
+# with the object it must give.
+IMPORT_FORMS = {
+    "from tensorflow.contrib import rnn, legacy_seq2seq": lambda ns: (
+        ns["rnn"].GRUCell is rnn_cell.GRUCell and ns["legacy_seq2seq"] is legacy_seq2seq),
+    "from tensorflow.contrib.rnn import GRUCell, static_bidirectional_rnn": lambda ns: (
+        ns["GRUCell"] is rnn_cell.GRUCell
+        and ns["static_bidirectional_rnn"] is legacy_seq2seq.static_bidirectional_rnn),
+    "import tensorflow.contrib.legacy_seq2seq as seq2seq": lambda ns: (
+        ns["seq2seq"] is legacy_seq2seq),
+    "import tensorflow.contrib.rnn as rnn": lambda ns: ns["rnn"] is tf.contrib.rnn,
+    "from tensorflow.contrib.legacy_seq2seq.python.ops import seq2seq": lambda ns: (
+        ns["seq2seq"].embedding_attention_seq2seq
+        is legacy_seq2seq.embedding_attention_seq2seq),
+    "from tensorflow.contrib.legacy_seq2seq.python.ops.seq2seq import model_with_buckets":
+        lambda ns: ns["model_with_buckets"] is legacy_seq2seq.model_with_buckets,
+    "from tensorflow.contrib.rnn.python.ops import core_rnn_cell": lambda ns: (
+        ns["core_rnn_cell"].EmbeddingWrapper is rnn_cell.EmbeddingWrapper),
+    "from tensorflow.contrib.rnn.python.ops.core_rnn_cell import OutputProjectionWrapper":
+        lambda ns: ns["OutputProjectionWrapper"] is rnn_cell.OutputProjectionWrapper,
+    "from tensorflow.contrib.rnn.python.ops.rnn_cell import LayerNormBasicLSTMCell":
+        lambda ns: ns["LayerNormBasicLSTMCell"] is rnn_cell.LayerNormBasicLSTMCell,
+    "from tensorflow.contrib.rnn.python.ops.rnn import stack_bidirectional_rnn": lambda ns: (
+        ns["stack_bidirectional_rnn"] is legacy_seq2seq.stack_bidirectional_rnn),
+    "from tensorflow.contrib.rnn.python.ops.core_rnn_cell_impl import GRUCell": lambda ns: (
+        ns["GRUCell"] is rnn_cell.GRUCell),  # TF 1.0
+    "cell = tf.contrib.rnn.core_rnn_cell.BasicLSTMCell": lambda ns: (
+        ns["cell"] is rnn_cell.BasicLSTMCell),  # TF 1.0
+    "cell = tf.contrib.rnn.core_rnn_cell_impl.LSTMCell": lambda ns: (
+        ns["cell"] is rnn_cell.LSTMCell),  # TF 1.0
+    "cell = tf.nn.rnn_cell.GRUCell": lambda ns: ns["cell"] is rnn_cell.GRUCell,
+    "cell = tf.compat.v1.nn.rnn_cell.MultiRNNCell": lambda ns: (
+        ns["cell"] is rnn_cell.MultiRNNCell),
+}
+
+
+@pytest.mark.parametrize("statement", list(IMPORT_FORMS))
+def test_every_import_form_gives_this_library(statement):
+    namespace = {"tf": tf}
+    exec(statement, namespace)
+    assert IMPORT_FORMS[statement](namespace)
+
+
+@pytest.mark.parametrize("statement, missing", [
+    ("from tensorflow.contrib.rnn import NASCell", "tensorflow.contrib.rnn.NASCell"),
+    ("import tensorflow.contrib.layers", "tensorflow.contrib.layers"),
+    ("from tensorflow.contrib import slim", "tensorflow.contrib.slim"),
+    ("from tensorflow.contrib.rnn.python.ops.rnn_cell import NASCell",
+     "tensorflow.contrib.rnn.python.ops.rnn_cell.NASCell"),
+])
+def test_an_import_of_what_the_shim_lacks_says_what_it_has(statement, missing):
+    with pytest.raises(ImportError, match=rf"{missing} is not provided by "
+                                          r"legacy_seq2seq.contrib_compat.*only: \w"):
+        exec(statement, {})
 
 
 def run(source: str, directory) -> subprocess.CompletedProcess:
@@ -99,6 +163,7 @@ def check_trained_and_saved(result: subprocess.CompletedProcess, with_slots: boo
     assert (f"{encoder_kernel}/Adam" in names) == with_slots
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("port", [upgraded_by_tf_upgrade_v2, ported_by_hand],
                          ids=["tf_upgrade_v2", "compat_v1_import"])
 def test_a_ported_tf1_script_runs_with_the_one_added_line(port, tmp_path):
@@ -110,6 +175,7 @@ def test_a_ported_tf1_script_runs_with_the_one_added_line(port, tmp_path):
     check_trained_and_saved(run(with_added_line(ported), tmp_path))
 
 
+@pytest.mark.slow
 def test_the_tf2_native_rewrite_runs(tmp_path):
     with open(os.path.join(SCRIPTS, "toy_translate_tf2.py")) as f:
         check_trained_and_saved(run(f.read(), tmp_path), with_slots=False)

@@ -224,3 +224,23 @@ def test_sampled_loss_per_step_equals_tf_sampled_softmax_loss():
     # Without given values every step draws its own candidates: losses stay finite.
     drawn = seq2seq.sampled_softmax_loss_per_step(w, b, labels, inputs, num_sampled, classes)
     assert drawn.shape == (steps, batch) and np.all(np.isfinite(drawn.numpy()))
+
+
+def test_loop_attention_decoder_is_attention_decoder_in_a_tf1_graph():
+    """Same variables (restored by a plain Saver) and outputs as TF 1.15's unrolled decoder."""
+    case = CASES["attention_decoder_lstm_2heads_isa"]
+    with tf.Graph().as_default():
+        cell = seq2seq.rnn_cell.BasicLSTMCell(case.config["cell"]["num_units"])
+        state = seq2seq.rnn_cell.LSTMStateTuple(
+            tf.constant(case.io["initial_state/0"]), tf.constant(case.io["initial_state/1"]))
+        outputs, final = seq2seq.loop_attention_decoder(
+            tf.constant(case.io["decoder_inputs"]), state,
+            tf.constant(case.io["attention_states"]), cell, **case.config["kwargs"])
+        names = {v.op.name for v in tf.compat.v1.global_variables()}
+        with tf.compat.v1.Session() as sess:
+            tf.compat.v1.train.Saver().restore(sess, case.checkpoint)
+            values, final_values = sess.run([outputs, final])
+    assert names == {v["name"] for v in case.config["variables"]}
+    assert mismatch(values, case.io["outputs"], case.dtype) is None
+    for i, value in enumerate(final_values):
+        assert mismatch(value, case.io[f"state/{i}"], case.dtype) is None

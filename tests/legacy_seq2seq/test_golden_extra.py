@@ -56,6 +56,7 @@ def test_argmax_margins_are_wide():
     assert not narrow
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, mode", PARAMS)
 def test_numbers_match_tf1(name: str, mode: str):
     case = CASES[name]

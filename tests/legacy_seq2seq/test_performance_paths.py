@@ -16,6 +16,7 @@ import tensorflow as tf
 import legacy_seq2seq as seq2seq
 from legacy_seq2seq import rnn_cell
 from legacy_seq2seq.linear import LoopKernel
+from legacy_seq2seq.rnn import FusedStack
 
 ENCODER_SYMBOLS, DECODER_SYMBOLS, EMBEDDING = 9, 11, 6
 ENCODER_LENGTH, DECODER_LENGTH, BATCH = 4, 5, 3
@@ -198,13 +199,18 @@ def test_fused_stack_accepts_only_cells_it_reproduces():
         template(tf.zeros([BATCH, 4]))
         return cell
 
-    assert rnn_cell.FusedStack.of(built(CELLS["gru2"]())) is not None
-    assert rnn_cell.FusedStack.of(built(CELLS["lstm_concat_state"]())) is not None
-    assert rnn_cell.FusedStack.of(rnn_cell.GRUCell(3)) is None  # not built yet
+    assert FusedStack.of(built(CELLS["gru2"]())) is not None
+    assert FusedStack.of(built(CELLS["lstm_concat_state"]())) is not None
+    assert FusedStack.of(rnn_cell.GRUCell(3)) is None  # not built yet
     for cell in (CustomGRU(3), CELLS["lstm_peepholes"](),
                  rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(3), 5),
                  rnn_cell.MultiRNNCell([rnn_cell.GRUCell(3)], state_is_tuple=False)):
-        assert rnn_cell.FusedStack.of(built(cell)) is None, type(cell).__name__
+        assert FusedStack.of(built(cell)) is None, type(cell).__name__
+
+
+def test_fused_stack_keeps_its_old_import_path():
+    assert rnn_cell.FusedStack is FusedStack
+    assert "FusedStack" not in rnn_cell.__all__
 
 
 def test_tensor_encoder_and_max_length_serve_every_length_with_one_trace():

@@ -162,9 +162,12 @@ def test_load_tf1_checkpoint_of_a_missing_path_raises(tmp_path):
 
 
 def test_variable_creating_call_outside_a_template_raises_runtime_error():
+    # A cell called eagerly owns its variables (as tf.compat.v1.nn.rnn_cell cells did in
+    # TF 2.0-2.15); a function making variables of its own (the decoder's embedding) must not.
     with pytest.raises(RuntimeError, match="Template"):
-        seq2seq.basic_rnn_seq2seq(
-            [tf.ones([BATCH, 2])], [tf.ones([BATCH, 2])], rnn_cell.GRUCell(2)
+        seq2seq.embedding_rnn_seq2seq(
+            [tf.ones([BATCH], tf.int32)], [tf.ones([BATCH], tf.int32)], rnn_cell.GRUCell(2),
+            num_encoder_symbols=4, num_decoder_symbols=4, embedding_size=2
         )
 
 

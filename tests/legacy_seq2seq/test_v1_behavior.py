@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -39,6 +41,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_every_golden_case_under_disable_v2_behavior():
     script = SCRIPT.format(here=HERE, root=ROOT, golden=os.path.join(HERE, "golden"))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from translate import distribute
+from translate.train import distribute
 
 STRATEGY = distribute.make_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
 
@@ -22,6 +22,7 @@ import tensorflow as tf  # noqa: E402
 
 from translate import batching, checkpoints  # noqa: E402
 from translate.seq2seq_model import Seq2SeqModel  # noqa: E402
+from translate.train.trainer import StrategyTrainer, Trainer  # noqa: E402
 
 BUCKETS = [(3, 4), (6, 8)]
 VOCAB = 30
@@ -59,7 +60,7 @@ def compare(num_samples: int, num_layers: int, steps: int) -> tuple[dict, Seq2Se
     single = build(num_samples, num_layers)
     for name, variable in single.variables_by_name.items():
         variable.assign(mirrored.variables_by_name[name].read_value())
-    trainer = distribute.DistributedTrainer(STRATEGY, mirrored, GLOBAL_BATCH)
+    trainer = StrategyTrainer(STRATEGY, mirrored, GLOBAL_BATCH)
     data = make_data(seed=num_layers)
     random.seed(7)
     loss_diff = norm_diff = 0.0
@@ -69,8 +70,8 @@ def compare(num_samples: int, num_layers: int, steps: int) -> tuple[dict, Seq2Se
         batch = batching.get_batch(data, bucket_id, BUCKETS, GLOBAL_BATCH)
         result = trainer.step(*batch, bucket_id)
         norm, loss, _ = single.step(None, *batch, bucket_id, False)
-        loss_diff = max(loss_diff, abs(result.loss - float(loss)))
-        norm_diff = max(norm_diff, abs(result.gradient_norm - float(norm)))
+        loss_diff = max(loss_diff, abs(float(result.loss) - float(loss)))
+        norm_diff = max(norm_diff, abs(float(result.gradient_norm) - float(norm)))
         clipped += int(float(norm) > single.max_gradient_norm)
     variable_diff = replica_diff = 0.0
     for name, variable in mirrored.variables_by_name.items():
@@ -109,6 +110,44 @@ def checkpoint_round_trip(trained: Seq2SeqModel, directory: str) -> dict:
             "global_step": int(on_one.global_step.numpy())}
 
 
+def skip_batch() -> dict:
+    """--nan_policy=skip-batch under the strategy: a NaN batch changes nothing on either replica,
+    the next batches train as on one device (also skipping), through at most two traces."""
+    with STRATEGY.scope():
+        mirrored = build(512, 1)
+    single = build(512, 1)
+    for name, variable in single.variables_by_name.items():
+        variable.assign(mirrored.variables_by_name[name].read_value())
+    trainer = StrategyTrainer(STRATEGY, mirrored, GLOBAL_BATCH, skip_nonfinite=True)
+    reference = Trainer(single, skip_nonfinite=True)
+    data = make_data(seed=3)
+    random.seed(11)
+    before = {name: replica_values(v) for name, v in mirrored.variables_by_name.items()}
+    encoder, decoder, weights = batching.get_batch(data, 0, BUCKETS, GLOBAL_BATCH)
+    poisoned = [np.full_like(w, np.nan) for w in weights]
+    skipped = trainer.step(encoder, decoder, poisoned, 0)
+    reference_skipped = reference.step(encoder, decoder, poisoned, 0)
+    unchanged = all(np.array_equal(copy, old, equal_nan=True)
+                    for name, v in mirrored.variables_by_name.items()
+                    for copy, old in zip(replica_values(v), before[name]))
+    loss_diff = 0.0
+    for step in range(4):  # both buckets, twice
+        bucket_id = step % len(BUCKETS)
+        batch = batching.get_batch(data, bucket_id, BUCKETS, GLOBAL_BATCH)
+        result = trainer.step(*batch, bucket_id)
+        expected = reference.step(*batch, bucket_id)
+        loss_diff = max(loss_diff, abs(float(result.loss) - float(expected.loss)))
+    variable_diff = max(float(np.max(np.abs(c - single.variables_by_name[name].numpy())))
+                        for name, v in mirrored.variables_by_name.items()
+                        for c in replica_values(v))
+    return {"skipped_applied": [skipped.applied, reference_skipped.applied],
+            "skipped_loss_finite": bool(np.isfinite(skipped.loss)),
+            "unchanged": unchanged,
+            "global_step": [int(v) for v in replica_values(mirrored.global_step)],
+            "loss": loss_diff, "variables": variable_diff,
+            "traces": trainer.step_function.experimental_get_tracing_count()}
+
+
 def main() -> None:
     # The clipping threshold (0.05) is low enough that the steps are clipped: clipping must
     # act on the global, all-reduced gradient.
@@ -120,6 +159,7 @@ def main() -> None:
         "gru1_sampled_softmax": {"replicas": sampled["replicas"],
                                  "loss_finite": bool(np.isfinite(sampled["loss"]))},
         "checkpoint": checkpoint_round_trip(trained, sys.argv[1]),
+        "skip_batch": skip_batch(),
     }))
 
 

@@ -12,19 +12,19 @@ import sys
 
 import numpy as np
 
-from translate import training
 from translate.hparams import HParams
+from translate.train import loop
 
 
 def main(argv: list[str]) -> None:
     out, data_dir, train_dir, max_steps, from_train, to_train = argv[1:]
     hparams = HParams(size=16, num_layers=1, from_vocab_size=100, to_vocab_size=100,
                       batch_size=8)
-    config = training.TrainConfig(
+    config = loop.TrainConfig(
         data_dir=data_dir, train_dir=train_dir, from_train_data=from_train,
         to_train_data=to_train, steps_per_checkpoint=2, max_steps=int(max_steps),
         progress_bar=False, distribution_strategy="multi_worker")
-    model = training.train(hparams, config)
+    model = loop.train(hparams, config)
     # "/" is not allowed in npz keys on every platform; the test maps it back.
     np.savez(out, **{name.replace("/", "|"): variable.numpy()
                      for name, variable in model.variables_by_name.items()})

@@ -10,11 +10,11 @@ import os
 
 from translate_testlib import TF1_CKPT, read_flags
 
-from translate import decoding
+from translate import model_setup
 from translate.demo import run_demo, vocabulary_size
 from translate.hparams import HParams
 from translate.model_setup import create_model
-from translate.seq2seq_model import Seq2SeqModel
+from translate.models import TranslationModel
 
 # A demo model that translates most held-out sentences right after ~25 s of training.
 DEMO_HPARAMS = HParams(size=48, num_layers=1, batch_size=32)
@@ -34,7 +34,7 @@ def hparams_from_flags(flags: list[str]) -> HParams:
 class Loaded:
     """A restored forward-only model with its vocabularies and model flags."""
 
-    model: Seq2SeqModel
+    model: TranslationModel
     source_vocab: dict[bytes, int]
     rev_target_vocab: list[bytes]
     flags: list[str]
@@ -47,7 +47,7 @@ def golden_model(config: str) -> Loaded:
     flags = read_flags(directory)
     hparams = hparams_from_flags(flags)
     model = create_model(hparams, os.path.join(directory, "train"), forward_only=True)
-    source_vocab, rev_target_vocab = decoding.load_vocabularies(
+    source_vocab, rev_target_vocab = model_setup.load_vocabularies(
         os.path.join(directory, "data"), hparams.from_vocab_size, hparams.to_vocab_size)
     return Loaded(model, source_vocab, rev_target_vocab, flags)
 
@@ -94,6 +94,6 @@ def load_demo_model(demo: dict) -> Loaded:
     """The trained demo model of `train_demo_model`, restored for decoding."""
     hparams = demo["hparams"]
     model = create_model(hparams, demo["train_dir"], forward_only=True)
-    source_vocab, rev_target_vocab = decoding.load_vocabularies(
+    source_vocab, rev_target_vocab = model_setup.load_vocabularies(
         demo["data_dir"], hparams.from_vocab_size, hparams.to_vocab_size)
     return Loaded(model, source_vocab, rev_target_vocab, demo["flags"])

@@ -17,14 +17,16 @@ from features_testlib import (
 from translate_testlib import TF1_CONFIGS, copy_golden, read_flags, run_cli
 
 from translate import batching
-from translate.batch_decode import BatchTranslator, format_hypotheses, read_sentences
-from translate.decode_modes import DecodeOptions, plot_path
+from translate.infer.batch import BatchTranslator, format_hypotheses
+from translate.infer.modes import DecodeOptions, plot_path
+from translate.infer.runtime import read_sentences
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", TF1_CONFIGS)
 @pytest.mark.parametrize("beam_size", [None, 1])
 def test_batched_decode_of_golden_inputs_prints_the_originals_answers(config, beam_size):
-    # beam_size None: the model's own graph in batches; 1: legacy_seq2seq's while-loop search.
+    # beam_size None: the original's greedy decode in batches; 1: the same search, beam of 1.
     loaded = golden_model(config)
     translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
                                  beam_size=beam_size, batch_size=16)
@@ -32,6 +34,7 @@ def test_batched_decode_of_golden_inputs_prints_the_originals_answers(config, be
     assert [h[0].text for h in hypotheses] == golden_answers(config)
 
 
+@pytest.mark.slow
 def test_beam_size_one_prints_exactly_the_original_output(tmp_path):
     directory = copy_golden("gru2_sampled", str(tmp_path))
     with open(os.path.join(directory, "decode_input.txt"), "rb") as f:
@@ -67,13 +70,14 @@ def _teacher_forced_log_prob(translator: BatchTranslator, sentence: bytes,
     target = (list(target_ids) + [2])[:decoder_size]
     encoder, decoder, _ = batching.make_batch([(source_ids, target)], encoder_size,
                                               decoder_size)
-    logits, _ = translator.search.alignment(np.asarray(encoder), np.asarray(decoder), bucket_id)
+    logits, _ = translator.model.alignment(encoder, decoder)
     logits = logits[:, 0, :].astype(np.float64)
     log_softmax = logits - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(
         1, keepdims=True)) - logits.max(1, keepdims=True)
     return float(sum(log_softmax[t, token] for t, token in enumerate(target)))
 
 
+@pytest.mark.slow
 def test_beam_of_four_never_scores_below_greedy_on_a_trained_demo_model(trained_demo):
     loaded = load_demo_model(trained_demo)
     sentences = read_sentences(trained_demo["dev_source"])
@@ -91,6 +95,7 @@ def test_beam_of_four_never_scores_below_greedy_on_a_trained_demo_model(trained_
     assert sum(b.log_prob > g.log_prob + 1e-3 for g, b in zip(greedy, beam)) >= 1
 
 
+@pytest.mark.slow
 def test_nbest_output_format(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     proc = run_cli(["--decode", "--beam_size=3", "--nbest=3", "--data_dir=data",
@@ -117,7 +122,7 @@ def test_nbest_output_format(tmp_path):
 
 
 def test_format_hypotheses():
-    from translate.batch_decode import Hypothesis
+    from translate.infer.batch import Hypothesis
 
     hypotheses = [Hypothesis((4, 5), (b"le", b"chat"), -1.23456),
                   Hypothesis((4,), (b"le",), -2.5)]
@@ -125,6 +130,7 @@ def test_format_hypotheses():
     assert format_hypotheses(hypotheses, nbest=True) == "1\t-1.2346\tle chat\n2\t-2.5000\tle"
 
 
+@pytest.mark.slow
 def test_decode_file_writes_translations_in_input_order(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     output = os.path.join(directory, "out", "translations.txt")
@@ -146,7 +152,7 @@ def test_decode_file_with_nbest(tmp_path):
     source = tmp_path / "in.txt"
     source.write_bytes(b"I'm wet.\n\nThe summer vacation begins in July.\n")
     output = tmp_path / "out.txt"
-    from translate.batch_decode import decode_file
+    from translate.infer.batch import decode_file
 
     translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
                                  beam_size=2, batch_size=2)
@@ -157,6 +163,7 @@ def test_decode_file_with_nbest(tmp_path):
     assert [line.split("\t")[0] for line in lines[:-1]] == ["1", "2"] * 3
 
 
+@pytest.mark.slow
 def test_bad_flag_combinations_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match=r"--nbest=3 needs --beam_size of at least"):
         DecodeOptions(beam_size=2, nbest=3).validate()

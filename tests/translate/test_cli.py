@@ -13,6 +13,7 @@ import pytest
 from translate_testlib import TF1_CKPT, TF1_CONFIGS, TINY_FLAGS, copy_golden, read_flags, run_cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config,script,extra", [
     ("gru2_sampled", False, []), ("lstm1_full", True, []),
     ("gru2_sampled", False, ["--xla_decode=off"]), ("lstm1_full", False, ["--xla_decode=on"])])
@@ -47,12 +48,14 @@ def test_golden_stdout_comes_from_the_original(config):
     assert rest.startswith(b"> ")
 
 
+@pytest.mark.slow
 def test_self_test():
     proc = run_cli(["--self_test"], cwd=os.getcwd())
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     assert proc.stdout.decode() == "Self-test for neural translation model.\n"
 
 
+@pytest.mark.slow
 def test_unknown_flag_is_rejected(tmp_path):
     proc = run_cli(["--decode", "--szie=32"], cwd=str(tmp_path))
     assert proc.returncode != 0
@@ -60,12 +63,14 @@ def test_unknown_flag_is_rejected(tmp_path):
     assert proc.stdout == b""
 
 
+@pytest.mark.slow
 def test_positional_arguments_are_rejected(tmp_path):
     proc = run_cli(["--self_test", "decode"], cwd=str(tmp_path))
     assert proc.returncode == 1
     assert "unexpected arguments ['decode']" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_size_is_one_clear_error(tmp_path):
     directory = copy_golden("gru2_sampled", str(tmp_path))
     flags = [f for f in read_flags(directory) if not f.startswith("--size=")] + ["--size=32"]
@@ -80,6 +85,7 @@ def test_checkpoint_of_another_size_is_one_clear_error(tmp_path):
     assert b"> " not in proc.stdout
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_depth_names_the_variables(tmp_path):
     directory = copy_golden("gru2_sampled", str(tmp_path))
     flags = [f for f in read_flags(directory) if not f.startswith("--num_layers=")]
@@ -91,6 +97,7 @@ def test_checkpoint_of_another_depth_names_the_variables(tmp_path):
            "checkpoint" in stderr
 
 
+@pytest.mark.slow
 def test_missing_vocabulary_files(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     proc = run_cli(["--decode", "--data_dir=nowhere", "--train_dir=train",
@@ -101,6 +108,7 @@ def test_missing_vocabulary_files(tmp_path):
     assert "Error: vocabulary file nowhere/vocab500.from not found" in stderr
 
 
+@pytest.mark.slow
 def test_decode_without_checkpoint_warns(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     proc = run_cli(["--decode", "--data_dir=data", f"--train_dir={tmp_path / 'empty'}",
@@ -112,6 +120,7 @@ def test_decode_without_checkpoint_warns(tmp_path):
     assert "no checkpoint in --train_dir" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_tiny_training_log_and_checkpoints(tiny_trained):
     out = tiny_trained["stdout"]
     assert "Creating 1 layers of 16 units.\nCreated model with fresh parameters.\n" \
@@ -130,6 +139,7 @@ def test_tiny_training_log_and_checkpoints(tiny_trained):
                      "translate.ckpt-20.index"]
 
 
+@pytest.mark.slow
 def test_tiny_decode_from_a_pipe(tiny_trained):
     stdin = b"twenty-one\n\nthe first of May\nqwerty asdf\n" + b"one " * 45 + b"\nten"
     proc = run_cli(["--decode", f"--data_dir={tiny_trained['data_dir']}",
@@ -145,6 +155,7 @@ def test_tiny_decode_from_a_pipe(tiny_trained):
     assert "Sentence truncated" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_helpshort_lists_the_flags(tmp_path):
     proc = run_cli(["--helpshort"], cwd=str(tmp_path))
     out = proc.stdout.decode()

@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from translate import decoding, runtime_env
+from translate import model_setup, runtime_env
+from translate.infer import interactive
 from translate.seq2seq_model import Seq2SeqModel
 
 BUCKETS = [(2, 4), (4, 6)]
@@ -28,10 +29,11 @@ def vocab():
     return {w: i for i, w in enumerate(SOURCE_WORDS)}, TARGET_WORDS
 
 
+@pytest.mark.slow
 def test_prompts_answers_and_final_prompt(model, vocab):
     stdin = io.BytesIO(b"one two\n\nthree one two three one\nlast line without newline")
     stdout = io.StringIO()
-    assert decoding.interactive_decode(model, *vocab, stdin=stdin, stdout=stdout) == 4
+    assert interactive.interactive_decode(model, *vocab, stdin=stdin, stdout=stdout) == 4
     out = stdout.getvalue()
     # "> " + (answer + "\n> ") per line read.
     assert out.startswith("> ")
@@ -45,25 +47,25 @@ def test_prompts_answers_and_final_prompt(model, vocab):
 
 def test_empty_input_prints_only_the_prompt(model, vocab):
     stdout = io.StringIO()
-    assert decoding.interactive_decode(model, *vocab, stdin=io.BytesIO(b""), stdout=stdout) == 0
+    assert interactive.interactive_decode(model, *vocab, stdin=io.BytesIO(b""), stdout=stdout) == 0
     assert stdout.getvalue() == "> "
 
 
 def test_invalid_utf8_and_unknown_words_still_get_an_answer(model, vocab):
     stdout = io.StringIO()
-    decoding.interactive_decode(model, *vocab, stdin=io.BytesIO(b"\xff\xfe one \x80\n"),
+    interactive.interactive_decode(model, *vocab, stdin=io.BytesIO(b"\xff\xfe one \x80\n"),
                                 stdout=stdout)
     assert re.fullmatch(r"> [^\n]*\n> ", stdout.getvalue())
 
 
 def test_greedy_decode_cuts_at_eos_and_reports_truncation(model):
-    outputs, truncated = decoding.greedy_decode(model, [4, 5])
+    outputs, truncated = interactive.greedy_decode(model, [4, 5])
     assert not truncated and 2 not in outputs and len(outputs) <= BUCKETS[0][1]
-    _, truncated = decoding.greedy_decode(model, [4] * 5)
+    _, truncated = interactive.greedy_decode(model, [4] * 5)
     assert truncated
     # A too-long sentence is read as its last encoder-length tokens.
-    long_outputs, _ = decoding.greedy_decode(model, [6, 6, 4, 5, 6, 4])
-    assert long_outputs == decoding.greedy_decode(model, [4, 5, 6, 4])[0]
+    long_outputs, _ = interactive.greedy_decode(model, [6, 6, 4, 5, 6, 4])
+    assert long_outputs == interactive.greedy_decode(model, [4, 5, 6, 4])[0]
     assert model.batch_size == 4  # restored after decoding one sentence
 
 
@@ -73,11 +75,11 @@ def test_greedy_decode_is_the_argmax_of_the_forward_step(model):
     expected = [int(np.argmax(step[0])) for step in logits]
     if 2 in expected:
         expected = expected[:expected.index(2)]
-    assert decoding.greedy_decode(model, [4, 5])[0] == expected
+    assert interactive.greedy_decode(model, [4, 5])[0] == expected
 
 
 def test_truncation_warning(model, vocab, caplog):
-    line = decoding.translate_line(model, b"one two three one two\n", *vocab)
+    line = interactive.translate_line(model, b"one two three one two\n", *vocab)
     assert isinstance(line, str)
     assert "Sentence truncated: one two three one two" in caplog.text
 
@@ -86,7 +88,7 @@ def test_missing_vocabulary_names_the_file(tmp_path):
     (tmp_path / "vocab7.from").write_bytes(b"\n".join(SOURCE_WORDS) + b"\n")
     with pytest.raises(FileNotFoundError, match=r"vocabulary file .*vocab8\.to not found: "
                                                 r"--data_dir must be"):
-        decoding.load_vocabularies(str(tmp_path), 7, 8)
+        model_setup.load_vocabularies(str(tmp_path), 7, 8)
 
 
 def test_decode_runs_turn_onednn_off_unless_set(monkeypatch):

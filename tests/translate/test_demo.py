@@ -7,10 +7,11 @@ import os
 import pytest
 
 import data_utils
-from translate import decoding
-from translate.batch_decode import BatchTranslator
+from translate import model_setup
 from translate.demo import demo_tokens, run_demo
 from translate.hparams import HParams
+from translate.infer import interactive
+from translate.infer.batch import BatchTranslator
 from translate.model_setup import create_model
 
 TINY = HParams(size=16, num_layers=1, batch_size=16)
@@ -24,6 +25,7 @@ def tiny_demo(tmp_path_factory):
     return work_dir, result
 
 
+@pytest.mark.slow
 def test_demo_runs_and_reports(tiny_demo, capsys):
     work_dir, result = tiny_demo
     assert len(result.sources) == len(result.references) == len(result.translations) == 30
@@ -35,6 +37,7 @@ def test_demo_runs_and_reports(tiny_demo, capsys):
                                                "translate.ckpt-30.index"]
 
 
+@pytest.mark.slow
 def test_demo_resumes_instead_of_retraining(tiny_demo, capsys):
     work_dir, first = tiny_demo
     again = run_demo(work_dir, steps=30, show=2, hparams=TINY, num_train=400, num_dev=30)
@@ -48,19 +51,20 @@ def test_demo_resumes_instead_of_retraining(tiny_demo, capsys):
     assert "python -m translate --decode --data_dir=" in out
 
 
+@pytest.mark.slow
 def test_batched_translation_equals_decode_one_by_one(tiny_demo):
     work_dir, result = tiny_demo
     hparams = HParams(size=16, num_layers=1, from_vocab_size=_vocab_size(work_dir, "from"),
                       to_vocab_size=_vocab_size(work_dir, "to"))
     model = create_model(hparams, os.path.join(work_dir, "train"), forward_only=True)
-    source_vocab, rev_target_vocab = decoding.load_vocabularies(
+    source_vocab, rev_target_vocab = model_setup.load_vocabularies(
         os.path.join(work_dir, "data"), hparams.from_vocab_size, hparams.to_vocab_size)
     # Mixed lengths, so that sentences of several buckets share a call.
     sentences = [s.encode() for s in result.sources[:10]] + [b"", b"one " * 12,
                                                              b"zzz unknown words"]
     translator = BatchTranslator(model, source_vocab, rev_target_vocab, batch_size=4)
     for sentence, hypotheses in zip(sentences, translator.translate(sentences)):
-        one = decoding.translate_line(model, sentence, source_vocab, rev_target_vocab)
+        one = interactive.translate_line(model, sentence, source_vocab, rev_target_vocab)
         assert one == hypotheses[0].text
     assert [h[0].text for h in translator.translate(
         [s.encode() for s in result.sources])] == result.translations

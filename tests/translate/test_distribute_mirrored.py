@@ -12,7 +12,7 @@ import sys
 import pytest
 from translate_testlib import REPO, TINY_FLAGS, run_cli, train_flags, translate_env
 
-from translate import distribute
+from translate.train import distribute
 
 CHECK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distribute_check_mirrored.py")
 TWO_CPUS = ["--distribution_strategy=mirrored", "--devices=/cpu:0,/cpu:1"]
@@ -28,6 +28,7 @@ def mirrored_results(tmp_path_factory) -> dict:
     return json.loads(proc.stdout.decode().strip().split("\n")[-1])
 
 
+@pytest.mark.slow
 def test_mirrored_step_equals_the_single_device_step(mirrored_results):
     full = mirrored_results["gru2_full_softmax"]
     # Global batch 6 split 3 + 3 against the batch of 6 on one device, two steps (two buckets).
@@ -41,12 +42,14 @@ def test_mirrored_step_equals_the_single_device_step(mirrored_results):
     assert full["learning_rate"] == [0.5, 0.5]
 
 
+@pytest.mark.slow
 def test_replicas_stay_in_sync_with_sampled_softmax(mirrored_results):
     sampled = mirrored_results["gru1_sampled_softmax"]
     assert sampled["loss_finite"]
     assert sampled["replicas"] == 0.0
 
 
+@pytest.mark.slow
 def test_checkpoint_of_two_replicas_restores_on_two_and_on_one(mirrored_results):
     restored = mirrored_results["checkpoint"]
     assert restored["names_match"]
@@ -55,6 +58,21 @@ def test_checkpoint_of_two_replicas_restores_on_two_and_on_one(mirrored_results)
     assert restored["global_step"] == 2
 
 
+@pytest.mark.slow
+def test_skip_batch_skips_on_every_replica_and_trains_as_one_device(mirrored_results):
+    skip = mirrored_results["skip_batch"]
+    assert skip["skipped_applied"] == [False, False]
+    assert not skip["skipped_loss_finite"]
+    assert skip["unchanged"]
+    # The skipped batch was not counted: four good steps.
+    assert skip["global_step"] == [4, 4]
+    assert skip["loss"] < 1e-5
+    assert skip["variables"] < 1e-5
+    # One trace for the first bucket's shapes, one with relaxed shapes for the rest.
+    assert skip["traces"] == 2
+
+
+@pytest.mark.slow
 def test_command_line_trains_on_two_cpus_then_decodes_and_resumes_on_one(tiny_corpus, tmp_path):
     data_dir, train_dir = str(tmp_path / "data"), str(tmp_path / "train")
     flags = train_flags(tiny_corpus, data_dir, train_dir) + ["--steps_per_checkpoint=3"]
@@ -76,6 +94,7 @@ def test_command_line_trains_on_two_cpus_then_decodes_and_resumes_on_one(tiny_co
     assert re.findall(r"^global step (\d+) ", out, flags=re.M) == ["9"]
 
 
+@pytest.mark.slow
 def test_batch_must_split_evenly_across_replicas(tiny_corpus, tmp_path):
     flags = train_flags(tiny_corpus, str(tmp_path / "data"), str(tmp_path / "train"))
     proc = run_cli(flags + ["--batch_size=7", "--max_steps=1", *TWO_CPUS], cwd=str(tmp_path))

@@ -11,10 +11,12 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from translate_testlib import TINY_FLAGS, run_cli, translate_env
 
-from translate import checkpoints, distribute
+from translate import checkpoints
+from translate.train import distribute
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distribute_worker.py")
 TIMEOUT_S = 240
@@ -66,6 +68,7 @@ def load_variables(path: str) -> dict[str, np.ndarray]:
         return {key.replace("|", "/"): values[key] for key in values.files}
 
 
+@pytest.mark.slow
 def test_two_workers_train_in_sync_and_the_chief_checkpoint_decodes(tiny_corpus, tmp_path):
     root = str(tmp_path)
     workers = start_workers(tiny_corpus, root)

@@ -9,9 +9,9 @@ import pytest
 from features_testlib import golden_answers, golden_inputs, golden_model, load_demo_model
 from translate_testlib import copy_golden, read_flags, run_cli
 
-from translate import metrics
-from translate.batch_decode import BatchTranslator
-from translate.evaluation import evaluate_files, reference_text
+from translate.infer import metrics
+from translate.infer.batch import BatchTranslator
+from translate.infer.evaluation import evaluate_files, reference_text
 
 
 def test_exact_match():
@@ -50,6 +50,7 @@ def test_references_are_tokenized_as_the_models_targets():
     assert reference_text(b"Le 1er mai, 2021.", False) == "Le 1er mai , 2021 ."
 
 
+@pytest.mark.slow
 def test_golden_decode_scores_100_against_the_originals_own_output(tmp_path):
     loaded = golden_model("gru2_sampled")
     source, reference = tmp_path / "src.txt", tmp_path / "ref.txt"
@@ -75,6 +76,7 @@ def test_eval_files_must_align(tmp_path):
         evaluate_files(translator, str(tmp_path / "empty"), str(tmp_path / "empty"))
 
 
+@pytest.mark.slow
 def test_beam_search_scores_on_the_trained_demo(trained_demo):
     loaded = load_demo_model(trained_demo)
     results = {}
@@ -91,6 +93,7 @@ def test_beam_search_scores_on_the_trained_demo(trained_demo):
     assert beam.method == "beam search (4)" and greedy.method == "greedy"
 
 
+@pytest.mark.slow
 def test_eval_command_line(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     (tmp_path / "ref.txt").write_text("\n".join(golden_answers("lstm1_full")) + "\n",

@@ -19,8 +19,9 @@ from translate_testlib import copy_golden, read_flags, run_cli
 
 from data_utils.tokenizer import normalized_tokens
 from translate import batching
-from translate.batch_decode import BatchTranslator, read_sentences
-from translate.export import Translator, export_saved_model
+from translate.infer.batch import BatchTranslator
+from translate.infer.export import Translator, export_saved_model
+from translate.infer.runtime import read_sentences
 
 # Loads the SavedModel with the project's packages made unimportable, translates the lines
 # of argv[2] in one batch, writes them to argv[3]; argv[4] "serve" uses the signature.
@@ -87,6 +88,7 @@ def test_graph_buckets_are_decodes(golden_translator):
     assert got == [batching.bucket_for_sentence(n, buckets)[0] for n in lengths]
 
 
+@pytest.mark.slow
 def test_exported_golden_model_translates_as_the_original_in_a_fresh_process(tmp_path):
     directory = copy_golden("gru2_sampled", str(tmp_path))
     proc = run_cli(["--export_dir=exported", "--data_dir=data", "--train_dir=train",
@@ -102,6 +104,7 @@ def test_exported_golden_model_translates_as_the_original_in_a_fresh_process(tmp
         golden_answers("gru2_sampled")
 
 
+@pytest.mark.slow
 def test_exported_beam_search_matches_decode(trained_demo, tmp_path):
     loaded = load_demo_model(trained_demo)
     export_dir = str(tmp_path / "beam4")

@@ -7,8 +7,8 @@ import os
 import pytest
 
 import data_utils
-from translate import training
 from translate.hparams import HParams
+from translate.train import loop
 
 
 def _write(path: str, lines: list[str]) -> str:
@@ -21,12 +21,12 @@ def _write(path: str, lines: list[str]) -> str:
 def test_flag_reaches_vocabularies_and_token_ids(tmp_path, normalize_digits: bool):
     source = _write(str(tmp_path / "train.en"), ["May 8th , 1902", "June 1st , 1902"])
     target = _write(str(tmp_path / "train.fr"), ["le 8 mai 1902", "le 1er juin 1902"])
-    config = training.TrainConfig(
+    config = loop.TrainConfig(
         data_dir=str(tmp_path / "data"), train_dir=str(tmp_path / "train"),
         from_train_data=source, to_train_data=target, normalize_digits=normalize_digits)
     os.makedirs(config.data_dir)
     hparams = HParams(from_vocab_size=20, to_vocab_size=20)
-    from_train_ids = training.prepare_token_ids(hparams, config)[0]
+    from_train_ids = loop.prepare_token_ids(hparams, config)[0]
     vocab, _ = data_utils.initialize_vocabulary(
         os.path.join(config.data_dir, "vocab20.from"))
     year = b"0000" if normalize_digits else b"1902"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from features_testlib import golden_model, hparams_from_flags
 from translate_testlib import copy_golden, read_flags, run_cli
@@ -29,6 +30,7 @@ def rename_to_tf1_0(prefix: str) -> dict[str, str]:
     return dict(zip(renamed, names))
 
 
+@pytest.mark.slow
 def test_decode_of_a_tf1_0_checkpoint_prints_the_originals_output(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     mapping = rename_to_tf1_0(os.path.join(directory, "train", "translate.ckpt-2000"))

@@ -341,6 +341,7 @@ def decode(copy: dict[str, str], *extra: str, stdin: bytes = b"twenty-one\n"):
                    cwd=copy["root"], stdin=stdin)
 
 
+@pytest.mark.slow
 def test_decode_with_a_damaged_latest_checkpoint_needs_checkpoint_path(tiny_copy):
     train_dir = tiny_copy["train_dir"]
     damage(pathlib.Path(train_dir) / "translate.ckpt-20.index", "garbage")
@@ -362,6 +363,7 @@ def test_decode_with_a_damaged_latest_checkpoint_needs_checkpoint_path(tiny_copy
     assert out.count("> ") == 2
 
 
+@pytest.mark.slow
 def test_decode_with_a_vocabulary_larger_than_the_model(tiny_copy):
     path = os.path.join(tiny_copy["data_dir"], "vocab100.from")
     with open(path, "ab") as f:
@@ -372,6 +374,7 @@ def test_decode_with_a_vocabulary_larger_than_the_model(tiny_copy):
            "(--from_vocab_size=100)" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_decode_a_checkpoint_of_lstm_cells_as_gru(tmp_path):
     directory = copy_golden("lstm1_full", str(tmp_path))
     flags = [f for f in read_flags(directory) if f != "--use_lstm"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from translate_testlib import TINY_FLAGS, run_cli
 
 from data_utils.vocabulary import _START_VOCAB
-from translate import decoding
+from translate.infer import interactive
 from translate.seq2seq_model import Seq2SeqModel
 
 SOURCE_WORDS = [b"one", b"two", b"three", b"the", b"of", b"may", b"first", b"0", b"00", b"."]
@@ -39,11 +39,12 @@ def decoder():
     return model, source_vocab, rev_target_vocab
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(sentence=SENTENCES, normalize=st.booleans())
 def test_any_line_gets_a_translation(decoder, sentence, normalize):
     model, source_vocab, rev_target_vocab = decoder
-    translation = decoding.translate_line(model, sentence, source_vocab, rev_target_vocab,
+    translation = interactive.translate_line(model, sentence, source_vocab, rev_target_vocab,
                                           normalize)
     words = translation.split(" ") if translation else []
     assert len(words) <= BUCKETS[-1][1]
@@ -55,16 +56,17 @@ def test_any_line_gets_a_translation(decoder, sentence, normalize):
 def test_interactive_loop_answers_every_line(decoder, stdin):
     model, source_vocab, rev_target_vocab = decoder
     out = io.StringIO()
-    count = decoding.interactive_decode(model, source_vocab, rev_target_vocab,
+    count = interactive.interactive_decode(model, source_vocab, rev_target_vocab,
                                         stdin=io.BytesIO(stdin), stdout=out)
     lines = io.BytesIO(stdin).readlines()
     assert count == len(lines)
     expected = "> " + "".join(
-        decoding.translate_line(model, line, source_vocab, rev_target_vocab) + "\n> "
+        interactive.translate_line(model, line, source_vocab, rev_target_vocab) + "\n> "
         for line in lines)
     assert out.getvalue() == expected
 
 
+@pytest.mark.slow
 def test_hostile_input_through_the_command_line(tiny_trained):
     lines = [b"", b"   ", b"\x00\x00\x00", b"\xff\xfe\xfd binary \x80\x81", b"\x1b[31mred\x1b[0m",
              b"twenty-one\r", b"the first of May " * 6000, b"x " * 50_000,
@@ -100,12 +102,12 @@ def test_output_id_beyond_a_small_target_vocabulary():
     model = always_emitting(12, 14)
     rev_target_vocab = _START_VOCAB + TARGET_WORDS[:4]
     # Bucket 0: four output positions.
-    assert decoding.translate_line(model, b"one two", {}, rev_target_vocab) == " ".join(
+    assert interactive.translate_line(model, b"one two", {}, rev_target_vocab) == " ".join(
         ["_UNK"] * 4)
 
 
 def test_target_token_that_is_not_utf8():
     model = always_emitting(5, 6)
     rev_target_vocab = _START_VOCAB + [b"ok", b"\xe9t\xe9"]
-    assert decoding.translate_line(model, b"one", {}, rev_target_vocab) == " ".join(
+    assert interactive.translate_line(model, b"one", {}, rev_target_vocab) == " ".join(
         ["\ufffdt\ufffd"] * 4)

@@ -19,9 +19,10 @@ import tensorflow as tf
 from reliability_train_driver import HPARAMS, KEEP_CHECKPOINTS, STEPS_PER_CHECKPOINT
 from translate_testlib import TINY_FLAGS, translate_env
 
-from translate import checkpoints, nan_guard, training
-from translate.nan_guard import GuardedTrainer, NonFiniteLossError
+from translate import checkpoints
 from translate.seq2seq_model import Seq2SeqModel
+from translate.train import loop, nan_policy
+from translate.train.nan_policy import GuardedTrainer, NonFiniteLossError
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reliability_train_driver.py")
 NUMBERS = [("one", "un"), ("two", "deux"), ("three", "trois"), ("four", "quatre"),
@@ -43,8 +44,8 @@ def short_corpus(tmp_path_factory) -> str:
     return str(directory)
 
 
-def config_for(corpus: str, root, **overrides) -> training.TrainConfig:
-    return training.TrainConfig(
+def config_for(corpus: str, root, **overrides) -> loop.TrainConfig:
+    return loop.TrainConfig(
         data_dir=str(root / "data"), train_dir=str(root / "train"),
         from_train_data=os.path.join(corpus, "train.en"),
         to_train_data=os.path.join(corpus, "train.fr"), progress_bar=False, **overrides)
@@ -111,6 +112,7 @@ def wait_for_log(proc: subprocess.Popen, log, pattern: str, limit: float) -> boo
     return False
 
 
+@pytest.mark.slow
 def test_twenty_kill_9_at_random_moments_lose_nothing(short_corpus, tmp_path):
     seed = random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
@@ -180,7 +182,7 @@ def test_twenty_kill_9_at_random_moments_lose_nothing(short_corpus, tmp_path):
 
 def poison_at(monkeypatch, global_step: int, poison) -> None:
     """Makes training call `poison(model, batch)` on the first batch drawn at `global_step`."""
-    real_create = training.create_model
+    real_create = loop.create_model
 
     def create(*args, **kwargs):
         model = real_create(*args, **kwargs)
@@ -197,7 +199,7 @@ def poison_at(monkeypatch, global_step: int, poison) -> None:
         model.get_batch = get_batch
         return model
 
-    monkeypatch.setattr(training, "create_model", create)
+    monkeypatch.setattr(loop, "create_model", create)
 
 
 def nan_embedding(model: Seq2SeqModel, batch):
@@ -212,11 +214,12 @@ def nan_weights(model: Seq2SeqModel, batch):
     return encoder, decoder, [np.full_like(w, np.nan) for w in weights]
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_naming_step_and_bucket(short_corpus, tmp_path, monkeypatch):
     poison_at(monkeypatch, 7, nan_embedding)
     config = config_for(short_corpus, tmp_path, steps_per_checkpoint=5, max_steps=20)
     with pytest.raises(NonFiniteLossError) as error:
-        training.train(HPARAMS, config)
+        loop.train(HPARAMS, config)
     latest = os.path.join(config.train_dir, "translate.ckpt-5")
     assert str(error.value) == (
         f"non-finite training loss nan (gradient norm nan) at global step 8, bucket 0; "
@@ -230,12 +233,13 @@ def test_nan_loss_stops_naming_step_and_bucket(short_corpus, tmp_path, monkeypat
                for n in reader.get_variable_to_shape_map())
 
 
+@pytest.mark.slow
 def test_skip_batch_drops_a_bad_batch_and_goes_on(short_corpus, tmp_path, monkeypatch,
                                                   capsys):
     poison_at(monkeypatch, 7, nan_weights)
     config = config_for(short_corpus, tmp_path, steps_per_checkpoint=5, max_steps=10,
                         nan_policy="skip-batch")
-    model = training.train(HPARAMS, config)
+    model = loop.train(HPARAMS, config)
     assert int(model.global_step.numpy()) == 10
     assert checkpoints.resolve_checkpoint(config.train_dir).endswith("translate.ckpt-10")
     assert all(np.isfinite(v.numpy()).all() for v in model.variables_by_name.values())
@@ -259,8 +263,9 @@ def test_guarded_step_applies_nothing_for_a_bad_batch():
     assert not np.array_equal(model.variables_by_name["proj_w"].numpy(), before["proj_w"])
 
 
+@pytest.mark.slow
 def test_skip_batch_gives_up_after_too_many_in_a_row(short_corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(nan_guard, "MAX_CONSECUTIVE_SKIPS", 5)
+    monkeypatch.setattr(nan_policy, "MAX_CONSECUTIVE_SKIPS", 5)
     poison_at(monkeypatch, 3, nan_embedding)
     config = config_for(short_corpus, tmp_path, steps_per_checkpoint=2, max_steps=20,
                         nan_policy="skip-batch")
@@ -269,9 +274,10 @@ def test_skip_batch_gives_up_after_too_many_in_a_row(short_corpus, tmp_path, mon
                              r"last non-finite training loss nan \(gradient norm nan\) at "
                              r"global step 4, bucket 0; training stopped\. The latest "
                              r"checkpoint, .*translate\.ckpt-2, holds the last good"):
-        training.train(HPARAMS, config)
+        loop.train(HPARAMS, config)
 
 
+@pytest.mark.slow
 def test_non_finite_parameters_are_never_saved(short_corpus, tmp_path, monkeypatch):
     def infinite_rate(model, batch):
         # The step's loss and gradients stay finite; its update makes the weights NaN.
@@ -284,7 +290,7 @@ def test_non_finite_parameters_are_never_saved(short_corpus, tmp_path, monkeypat
                        match=r"^variable 'Variable' holds NaN or infinite values at global "
                              r"step 5; not saved, training stopped\. The latest checkpoint, "
                              r".*translate\.ckpt-4, holds the last good parameters\."):
-        training.train(HPARAMS, config)
+        loop.train(HPARAMS, config)
     assert checkpoints.resolve_checkpoint(config.train_dir).endswith("translate.ckpt-4")
 
 
@@ -316,6 +322,7 @@ def cli_train(corpus: str, root, *extra: str, data_dir: str | None = None,
         preexec_fn=preexec_fn)
 
 
+@pytest.mark.slow
 def test_huge_learning_rate_stops_the_command_line(short_corpus, tmp_path):
     proc = cli_train(short_corpus, tmp_path, "--steps_per_checkpoint=1", "--max_steps=10",
                      "--learning_rate=1e30")
@@ -339,6 +346,7 @@ def limit_file_size(limit: int):
     return set_limit
 
 
+@pytest.mark.slow
 def test_keep_checkpoints_and_a_full_disk(short_corpus, tmp_path):
     proc = cli_train(short_corpus, tmp_path, "--max_steps=4", "--steps_per_checkpoint=1",
                      "--keep_checkpoints=2")
@@ -362,6 +370,7 @@ def test_keep_checkpoints_and_a_full_disk(short_corpus, tmp_path):
     assert {name: (train_dir / name).read_bytes() for name in os.listdir(train_dir)} == before
 
 
+@pytest.mark.slow
 def test_data_dir_under_a_file_is_a_clear_error(short_corpus, tmp_path):
     (tmp_path / "file").write_text("")
     proc = cli_train(short_corpus, tmp_path, "--max_steps=1",
@@ -373,12 +382,12 @@ def test_data_dir_under_a_file_is_a_clear_error(short_corpus, tmp_path):
            f"{tmp_path}/file/data): {tmp_path}/file is not a directory" in stderr
 
 
-def prepared_corpus(short_corpus: str, tmp_path) -> tuple[training.TrainConfig, Path]:
+def prepared_corpus(short_corpus: str, tmp_path) -> tuple[loop.TrainConfig, Path]:
     """A copy of the corpus with its token-id files written, for damaging; its config."""
     corpus = tmp_path / "corpus"
     shutil.copytree(short_corpus, corpus)
     config = config_for(str(corpus), tmp_path, max_steps=1)
-    training.prepare_token_ids(HPARAMS, config)
+    loop.prepare_token_ids(HPARAMS, config)
     return config, corpus
 
 
@@ -391,7 +400,7 @@ def test_token_ids_outside_the_vocabulary(short_corpus, tmp_path):
     with pytest.raises(ValueError, match=rf"^token-id file {re.escape(str(ids))} holds the id "
                                          r"40, outside the model's vocabulary of 40 "
                                          r"\(--from_vocab_size=40, ids 0 to 39\)"):
-        training.train(HPARAMS, config)
+        loop.train(HPARAMS, config)
 
 
 def test_token_ids_that_are_not_text(short_corpus, tmp_path):
@@ -404,16 +413,17 @@ def test_token_ids_that_are_not_text(short_corpus, tmp_path):
                                          r"\(integers separated by spaces\), got bytes that are "
                                          r"not text: b'5 \\xff 6\\n' \(invalid start byte at "
                                          r"byte 2\)$"):
-        training.train(HPARAMS, config)
+        loop.train(HPARAMS, config)
 
 
+@pytest.mark.slow
 def test_resume_training_from_an_older_checkpoint(short_corpus, tmp_path, capsys):
-    training.train(HPARAMS, config_for(short_corpus, tmp_path, steps_per_checkpoint=2,
+    loop.train(HPARAMS, config_for(short_corpus, tmp_path, steps_per_checkpoint=2,
                                        max_steps=6, keep_checkpoints=3))
     train_dir = str(tmp_path / "train")
     older = os.path.join(train_dir, "translate.ckpt-2")
     capsys.readouterr()
-    model = training.train(HPARAMS, config_for(short_corpus, tmp_path, steps_per_checkpoint=2,
+    model = loop.train(HPARAMS, config_for(short_corpus, tmp_path, steps_per_checkpoint=2,
                                                max_steps=4, checkpoint_path=older,
                                                keep_checkpoints=3))
     out = capsys.readouterr().out

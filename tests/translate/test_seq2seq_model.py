@@ -155,6 +155,7 @@ def test_forward_only_model_refuses_to_train():
         model.step(None, enc, dec, weights, 0, False)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_counts_steps():
     tf.random.set_seed(0)
     model = tiny_model()
@@ -182,6 +183,7 @@ def test_sampled_softmax_only_below_the_vocabulary_size():
     assert "proj_w" not in tiny_model(num_samples=0).variables_by_name
 
 
+@pytest.mark.slow
 def test_fp16_model_trains():
     model = tiny_model(dtype=tf.float16, num_samples=8)
     assert {v.dtype for n, v in model.variables_by_name.items() if n != "Variable_1"} == {

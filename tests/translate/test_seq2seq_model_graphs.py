@@ -1,4 +1,4 @@
-"""One compiled graph per mode for every bucket, the early-stopping greedy search, bfloat16.
+"""One compiled graph per mode for every bucket, the early-stopping search, bfloat16.
 
 The numbers themselves are tied to TF 1.15 by test_seq2seq_model.py (golden logits and
 training steps); these tests check what the speed work added.
@@ -30,6 +30,7 @@ def model(**kwargs) -> Seq2SeqModel:
     return Seq2SeqModel(**{**args, **kwargs})
 
 
+@pytest.mark.slow
 def test_every_bucket_runs_through_one_trace_per_mode():
     tf.random.set_seed(0)
     trained = model()
@@ -40,12 +41,16 @@ def test_every_bucket_runs_through_one_trace_per_mode():
         encoder, decoder, _ = trained.get_batch(DATA, bucket_id)
         trained.greedy_logits(encoder, decoder, bucket_id)
         trained.greedy_search(encoder, bucket_id)
+        trained.search(encoder, bucket_id, beam_size=3)
+        trained.alignment(encoder, decoder)
     # XLA compiles greedy search once per input shape: one per bucket at a fixed batch.
     assert trained.tracing_counts() == {"train": 1, "forward": 1, "greedy_logits": 1,
-                                        "greedy_search": len(BUCKETS)}
+                                        "greedy_search": len(BUCKETS), "beam_search": 1,
+                                        "alignment": 1}
     assert int(trained.global_step.numpy()) == 9
 
 
+@pytest.mark.slow
 def test_greedy_search_without_xla_is_one_trace_for_every_bucket():
     tf.random.set_seed(0)
     decoder_model = model(forward_only=True, xla_decode=False)
@@ -60,6 +65,7 @@ def test_greedy_search_without_xla_is_one_trace_for_every_bucket():
     assert decoder_model.tracing_counts()["greedy_search"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampled, eos_bonus", [(True, 0.8), (False, 0.2)],
                          ids=["sampled_softmax", "full_softmax"])
 def test_greedy_search_is_the_argmax_of_greedy_logits_cut_at_eos(sampled: bool,

@@ -14,9 +14,9 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from translate import training
 from translate.hparams import HParams
 from translate.summaries import ATTENTION_TAG, batch_tokens, fixed_dev_pair
+from translate.train import loop
 
 SCALARS = ["train/loss", "train/perplexity", "train/learning_rate", "train/step_time",
            "train/tokens_per_second", "eval/perplexity_bucket_0", "eval/perplexity_bucket_1"]
@@ -34,7 +34,7 @@ def read_events(train_dir: str) -> dict[str, list[tuple[int, summary_pb2.Summary
 @pytest.fixture(scope="module")
 def trained_with_summaries(tiny_corpus, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("summaries"))
-    config = training.TrainConfig(
+    config = loop.TrainConfig(
         data_dir=os.path.join(root, "data"), train_dir=os.path.join(root, "train"),
         steps_per_checkpoint=5, max_steps=10, progress_bar=False, tensorboard=True,
         **tiny_corpus)
@@ -42,10 +42,11 @@ def trained_with_summaries(tiny_corpus, tmp_path_factory):
                       batch_size=8)
     log = io.StringIO()
     with contextlib.redirect_stdout(log):
-        training.train(hparams, config)
+        loop.train(hparams, config)
     return config.train_dir, log.getvalue()
 
 
+@pytest.mark.slow
 def test_scalars_at_every_checkpoint_match_the_log(trained_with_summaries):
     train_dir, log = trained_with_summaries
     events = read_events(train_dir)
@@ -74,6 +75,7 @@ def test_scalars_at_every_checkpoint_match_the_log(trained_with_summaries):
     assert all(v > 0 for v in values("train/tokens_per_second"))
 
 
+@pytest.mark.slow
 def test_attention_image_of_the_fixed_dev_sentence(trained_with_summaries):
     train_dir, _ = trained_with_summaries
     images = read_events(train_dir)[ATTENTION_TAG]
@@ -86,6 +88,7 @@ def test_attention_image_of_the_fixed_dev_sentence(trained_with_summaries):
         assert decoded.shape[:2] == (int(height), int(width))
 
 
+@pytest.mark.slow
 def test_without_the_flag_train_dir_holds_only_checkpoints(tiny_trained):
     assert not glob.glob(os.path.join(tiny_trained["train_dir"], "events.*"))
 

@@ -22,10 +22,11 @@ from translate_testlib import (
 )
 
 from translate import checkpoints
-from translate.progress import ProgressBar
-from translate.training import should_decay
+from translate.train.loop import should_decay
+from translate.train.progress import ProgressBar
 
 
+@pytest.mark.slow
 def test_continue_training_a_tf1_checkpoint(tmp_path):
     directory = copy_golden("gru2_sampled", str(tmp_path))
     # A parallel corpus from the golden decodes, short pairs only (buckets 0 and 1).
@@ -56,6 +57,7 @@ def test_continue_training_a_tf1_checkpoint(tmp_path):
     assert tf.train.load_checkpoint(latest).get_tensor("Variable_1") == 3004
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9(tiny_corpus, tmp_path):
     data_dir, train_dir = str(tmp_path / "data"), str(tmp_path / "train")
     flags = train_flags(tiny_corpus, data_dir, train_dir) + ["--steps_per_checkpoint=5"]
@@ -91,6 +93,7 @@ def test_resume_after_kill_9(tiny_corpus, tmp_path):
     assert not any(".tmp-" in f for f in os.listdir(train_dir))
 
 
+@pytest.mark.slow
 def test_max_steps_already_reached(tiny_trained, tiny_corpus, tmp_path):
     flags = train_flags(tiny_corpus, tiny_trained["data_dir"], tiny_trained["train_dir"])
     proc = run_cli(flags + ["--max_steps=20"], cwd=str(tmp_path))
@@ -99,6 +102,7 @@ def test_max_steps_already_reached(tiny_trained, tiny_corpus, tmp_path):
     assert "global step" not in proc.stdout.decode()
 
 
+@pytest.mark.slow
 def test_max_steps_mid_interval_saves_a_last_checkpoint(tiny_trained, tiny_corpus, tmp_path):
     train_dir = str(tmp_path / "train")
     flags = train_flags(tiny_corpus, tiny_trained["data_dir"], train_dir)
@@ -109,6 +113,7 @@ def test_max_steps_mid_interval_saves_a_last_checkpoint(tiny_trained, tiny_corpu
                                                                     "translate.ckpt-3")
 
 
+@pytest.mark.slow
 def test_missing_training_file_is_a_clear_error(tmp_path):
     proc = run_cli([f"--from_train_data={tmp_path / 'no.en'}",
                     f"--to_train_data={tmp_path / 'no.fr'}", f"--data_dir={tmp_path}",

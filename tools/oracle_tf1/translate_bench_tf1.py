@@ -1,13 +1,13 @@
-"""TF 1.15 side of `python -m translate.benchmark`: the tutorial's model, timed (Python 3.7).
+"""TF 1.15 side of `benchmarks/translate_bench.py`: the tutorial's model, timed (Python 3.7).
 
 Builds the translate tutorial's model with the real `tf.contrib.legacy_seq2seq` under
 TensorFlow 1.15: stacked GRU cells, `embedding_attention_seq2seq` per bucket through
 `model_with_buckets` (statically unrolled graphs), sampled softmax through `proj_w`/`proj_b`
 (`tf.nn.sampled_softmax_loss` per decoder position) when the vocabulary exceeds the samples,
 and per bucket an SGD update of the gradients clipped to a global norm of 5. It then times
-training and greedy decoding with the protocol of `translate/benchmark_lib.py` (loaded from
+training and greedy decoding with the protocol of `benchmarks/translate_bench_lib.py` (loaded from
 its file, so the random data and batches are the same as the other sides'), and prints one
-line `RESULT {json}` with the same fields as `translate/benchmark_ours.py`.
+line `RESULT {json}` with the same fields as `benchmarks/translate_bench_ours.py`.
 
     ~/tf1/bin/python tools/oracle_tf1/translate_bench_tf1.py --config S --steps 40
 
@@ -34,9 +34,9 @@ import tensorflow as tf  # noqa: E402
 IMPORT_S = time.perf_counter() - T_START
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _spec = importlib.util.spec_from_file_location(
-    "benchmark_lib", os.path.join(ROOT, "translate", "benchmark_lib.py"))
+    "translate_bench_lib", os.path.join(ROOT, "benchmarks", "translate_bench_lib.py"))
 lib = importlib.util.module_from_spec(_spec)
-sys.modules["benchmark_lib"] = lib  # dataclasses look their module up
+sys.modules["translate_bench_lib"] = lib  # dataclasses look their module up
 _spec.loader.exec_module(lib)
 
 PAD_ID, GO_ID = 0, 1

@@ -1,0 +1,93 @@
+"""The benchmark's protocol, FLOP counts and report; a smoke run of our side."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import pytest
+import translate_bench as benchmark
+import translate_bench_lib as benchmark_lib
+import translate_bench_ours as benchmark_ours
+
+
+def test_pairs_follow_the_protocol_and_the_seed():
+    data = benchmark_lib.make_pairs(vocab=50, pool=200, seed=1)
+    assert data == benchmark_lib.make_pairs(vocab=50, pool=200, seed=1)
+    assert data != benchmark_lib.make_pairs(vocab=50, pool=200, seed=2)
+    previous = 0
+    for (source_max, target_max), pairs in zip(benchmark_lib.BUCKETS, data):
+        assert len(pairs) == 200
+        sources = {len(source) for source, _ in pairs}
+        assert min(sources) == max(1, previous) and max(sources) == source_max - 1
+        for source, target in pairs:
+            assert target[-1] == benchmark_lib.EOS_ID and len(target) <= target_max - 1
+            assert all(4 <= token < 50 for token in source + target[:-1])
+        previous = source_max
+
+
+def test_decode_sentences_cycle_through_the_buckets():
+    sentences = benchmark_lib.decode_sentences(vocab=50, count=40, seed=0)
+    assert [benchmark_lib.bucket_of(s) for s in sentences] == [0, 1, 2, 3] * 10
+
+
+def test_flops_of_a_tiny_model_counted_by_hand():
+    config = benchmark_lib.ModelConfig(size=2, num_layers=1, vocab=100, batch=1,
+                                       num_samples=3)
+    # Encoder: 1 step of a GRU [x(2), h(2)] -> 6 = 2 * 4 * 6 = 48; keys 2 * 1 * 2 * 2 = 8.
+    # Decoder step: input map 2*4*2 = 16, GRU 48, query 2*2*2 = 8, attention 2*2*1*2 = 8,
+    # output map 16, sampled softmax 2 * 2 * 4 = 16: 112 per step, 2 steps.
+    assert benchmark_lib.forward_flops(config, (1, 2)) == 48 + 8 + 2 * 112
+    assert benchmark_lib.train_step_flops(config, (1, 2)) == 3 * (48 + 8 + 2 * 112)
+    full = benchmark_lib.ModelConfig(size=2, num_layers=1, vocab=3, batch=1, num_samples=3)
+    # The cell's output is projected to the vocabulary (2*2*3) and the output map reads
+    # [3 logits, 2 read] -> 3 (2*5*3) instead of [2, 2] -> 2.
+    assert benchmark_lib.forward_flops(full, (1, 2)) == 48 + 8 + 2 * (96 - 16 + 12 + 30)
+
+
+def fake_run(tokens: float, step: float, rss: float) -> dict:
+    return {"target_tokens_per_s": tokens, "ready_after_import_s": 2.0, "ready_s": 4.0,
+            "median_step_s_per_bucket": {str(b): step for b in benchmark_lib.BUCKETS},
+            "peak_rss_bytes": rss, "decode_sentences_per_s": 10.0,
+            "decode_batched_sentences_per_s": 500.0, "gemm_flops_per_s": 1e11}
+
+
+def test_report_shows_medians_and_ratios():
+    args = argparse.Namespace(config="S", steps=4, rounds=2)
+    runs = {"ours": [fake_run(3000, 0.1, 1e9), fake_run(5000, 0.3, 1e9)],
+            "torch": [fake_run(2000, 0.4, 2e9), fake_run(2000, 0.4, 2e9)]}
+    text = benchmark.report(args, runs, {"ours": "ours cmd", "torch": "torch cmd"})
+    assert "    ours cmd" in text and "    torch cmd" in text
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()}
+    assert rows["target tokens/s (training)"].endswith("| 4,000 | 2,000 | 2.00x |")
+    # Seconds per step: lower is better, so the ratio is theirs over ours.
+    assert "| 0.200 | 0.400 | 2.00x |" in text
+    assert rows["peak RSS (GB)"].endswith("| 1.00 | 2.00 | 2.00x |")
+    assert "GEMM rate" in text and "Fraction of the GEMM rate" in text
+
+
+def test_missing_interpreters_skip_their_side(tmp_path):
+    args = benchmark.parse_args(["--tf1_python", str(tmp_path / "none"),
+                                 "--torch_python", str(tmp_path / "none")])
+    assert benchmark.side_command("tf1", args) is None
+    assert benchmark.side_command("torch", args) is None
+    assert benchmark.side_command("ours", args)[1] == os.path.join(
+        benchmark.HERE, "translate_bench_ours.py")
+
+
+def test_unknown_side_is_an_error(capsys):
+    assert benchmark.main(["--sides", "ours,jax"]) == 1
+    assert "unknown side(s) ['jax']" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mixed_precision", ["float32", "bfloat16"])
+def test_our_side_runs_a_tiny_configuration(mixed_precision, capsys):
+    result = benchmark_ours.main([
+        "--size", "8", "--num_layers", "1", "--vocab", "30", "--steps", "4", "--pool", "20",
+        "--decode_n", "4", "--decode_batch_n", "8", "--mixed_precision", mixed_precision])
+    assert capsys.readouterr().out.startswith("RESULT {")
+    assert result["tracing_counts"]["train"] == 1
+    assert set(result["median_step_s_per_bucket"]) == {str(b) for b in benchmark_lib.BUCKETS}
+    assert result["target_tokens_per_s"] > 0 and result["decode_sentences_per_s"] > 0
+    assert result["peak_rss_bytes"] > 0 and result["gemm_flops_per_s"] > 0
