@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,bleu,plot]"
+	$(PY) -m pip install -q -e ".[test,bleu,plot,subword,tflite,onnx]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -25,6 +25,9 @@ setup(
         "bleu": ["sacrebleu>=2.0"],
         "plot": ["matplotlib"],
         "subword": ["sentencepiece>=0.2"],
+        # --export_format tflite|onnx and --exported_model (translate/infer/runtime.py).
+        "tflite": ["ai-edge-litert>=1.2"],
+        "onnx": ["tf2onnx>=1.16", "onnxruntime>=1.17"],
     },
     entry_points={"console_scripts": ["legacy-translate=translate.__main__:run"]},
 )

@@ -132,3 +132,16 @@ def test_trainer_rejects_a_batch_of_another_size():
     batch = batching.get_batch([random_pairs(BUCKETS[0], 3, seed=1)], 0, BUCKETS, 5)
     with pytest.raises(ValueError, match="the batch has 5 pairs, the trainer was built for 4"):
         trainer.step(*batch, 0)
+
+
+@pytest.mark.parametrize("sentence", [[], [7], [4, 5, 6], list(range(4, 12))])
+@pytest.mark.parametrize("bucket", [(3, 4), (5, 6)])
+def test_dense_layout_with_a_bucket_chosen_in_the_graph_equals_the_ragged_one(sentence, bucket):
+    # Export lays out one sentence with the bucket's length as a tensor (TFLite has no
+    # ragged ops); it must be the ragged layout, padding, reversal and truncation included.
+    ragged = datasets.lay_out(tf.ragged.constant([sentence], tf.int32, row_splits_dtype=tf.int64)
+                              if sentence else tf.RaggedTensor.from_row_lengths(
+                                  tf.zeros([0], tf.int32), [0]), bucket).encoder
+    dense = tf.function(lambda ids, size: datasets.lay_out(ids, (size, None)).encoder)(
+        tf.constant([sentence], tf.int32, shape=[1, len(sentence)]), tf.constant(bucket[0]))
+    assert dense.numpy().tolist() == ragged.numpy().tolist()

@@ -89,7 +89,7 @@ def test_python_m_translate_decodes_with_an_exported_model(tmp_path):
         golden_answers("lstm1_full")
 
 
-@pytest.mark.parametrize("export_format", FORMATS)
+@pytest.mark.parametrize("export_format", ["savedmodel", *FORMATS])
 def test_exported_lstm_model_translates_tricky_lines_as_decode(export_format, tmp_path):
     from test_export import TRICKY
 
@@ -99,7 +99,8 @@ def test_exported_lstm_model_translates_tricky_lines_as_decode(export_format, tm
     export_dir = str(tmp_path / "exported")
     export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, export_dir,
                  export_format)
-    translator = runtime.load_exported(os.path.join(export_dir, f"model.{export_format}"))
+    translator = runtime.load_exported(export_dir if export_format == "savedmodel" else
+                                       os.path.join(export_dir, f"model.{export_format}"))
     lines = golden_inputs("lstm1_full") + TRICKY
     expected = [translate_line(loaded.model, line, loaded.source_vocab,
                                loaded.rev_target_vocab) for line in lines]

@@ -94,6 +94,7 @@ def test_greedy_search_is_the_argmax_of_greedy_logits_cut_at_eos(sampled: bool,
     assert len(lengths_seen) > 2
 
 
+@pytest.mark.slow
 def test_bfloat16_training_keeps_float32_variables_and_the_loss():
     tf.random.set_seed(2)
     exact = model(num_samples=0)

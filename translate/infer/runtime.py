@@ -160,11 +160,12 @@ class _SavedModelTranslator:
         except ImportError as error:
             raise ImportError("a SavedModel needs TensorFlow to run: pip install tensorflow; "
                               "or export with --export_format tflite|onnx") from error
-        self._translate = tf.saved_model.load(path).translate
+        # The loaded object owns the variables its functions read: keep it, not just them.
+        self._module = tf.saved_model.load(path)
         self._tf = tf
 
     def translate(self, sentence: bytes) -> str:
-        result = self._translate(self._tf.constant([sentence.rstrip(b"\n")]))
+        result = self._module.translate(self._tf.constant([sentence.rstrip(b"\n")]))
         return result.numpy()[0].decode("utf-8", "replace")
 
 
