@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make demo   - set up, train the translate demo on the built-in corpus, translate held-out text
 #   make test   - set up and run the whole test suite
-#   make test-fast - the inner loop: every test not marked `slow` (under 2 minutes on 2 cores)
+#   make test-fast - the inner loop: every test not marked `slow` (about a third of `make test`)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -24,7 +24,9 @@ Inference (infer/):
   modes.py          `--decode` with --beam_size, --nbest, --input_file, --attention_plot
   attention_plot.py attention heatmaps
   evaluation.py, metrics.py   `--eval`: BLEU and chrF
-  export.py         `--export_dir`: a SavedModel that translates strings
+  export.py         `--export_dir`: a SavedModel that translates strings, or a TFLite / ONNX
+                    file with the decoding loop inside (--export_format)
+  runtime.py        `--exported_model`: an export run by its runtime alone (no TensorFlow)
 
 Data and checkpoints:
   batching.py       the original's numpy batches (buckets, padding, reversal, GO)

@@ -10,5 +10,8 @@ Modules:
   `attention_plot`  the attention of a translation mapped to the words, drawn as a heatmap
   `evaluation`      `--eval`: translate a file, score it, time it
   `metrics`         exact match, and BLEU and chrF by sacrebleu
-  `export`          `--export_dir`: a SavedModel that translates strings
+  `export`          `--export_dir`: a SavedModel that translates strings, or (--export_format)
+                    a TFLite / ONNX file with the decoding loop inside
+  `runtime`         `--exported_model`: an export run by its own runtime, without TensorFlow;
+                    also the home of the prompt loop and of how output ids are printed
 """
