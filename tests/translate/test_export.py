@@ -20,7 +20,7 @@ from translate_testlib import copy_golden, read_flags, run_cli
 from data_utils.tokenizer import normalized_tokens
 from translate import batching
 from translate.infer.batch import BatchTranslator
-from translate.infer.export import Translator, export_saved_model
+from translate.infer.export import Translator, bucket_ids, export_saved_model
 from translate.infer.runtime import read_sentences
 
 # Loads the SavedModel with the project's packages made unimportable, translates the lines
@@ -83,8 +83,8 @@ def test_graph_tokenizer_is_the_tutorials(normalize_digits):
 
 def test_graph_buckets_are_decodes(golden_translator):
     lengths = list(range(0, 60))
-    got = golden_translator.bucket_ids(tf.constant(lengths, tf.int64)).numpy().tolist()
     buckets = golden_translator.buckets
+    got = bucket_ids(tf.constant(lengths, tf.int64), buckets).numpy().tolist()
     assert got == [batching.bucket_for_sentence(n, buckets)[0] for n in lengths]
 
 

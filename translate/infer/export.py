@@ -122,10 +122,6 @@ class Translator(tf.Module):
         # Splits on ASCII whitespace, dropping empty tokens, as bytes.split() does.
         return tf.strings.split(spaced)
 
-    def bucket_ids(self, lengths: tf.Tensor) -> tf.Tensor:
-        """For sentence lengths `[batch]` (int64), the bucket `--decode` uses for each."""
-        return bucket_ids(lengths, self.buckets)
-
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")],
                  autograph=False)
     def translate(self, sentences: tf.Tensor) -> tf.Tensor:
@@ -138,10 +134,10 @@ class Translator(tf.Module):
           tf.string `[batch]`: the translations, target tokens joined by spaces.
         """
         ids = tf.cast(self.source_table.lookup(self.tokenize(sentences)), tf.int32)
-        bucket_ids = self.bucket_ids(ids.row_lengths())
+        sentence_buckets = bucket_ids(ids.row_lengths(), self.buckets)
         positions, translations = [], []
         for bucket_id, (encoder_length, decoder_length) in enumerate(self.buckets):
-            rows = tf.where(tf.equal(bucket_ids, bucket_id))[:, 0]
+            rows = tf.where(tf.equal(sentence_buckets, bucket_id))[:, 0]
             # Padded to the bucket, reversed (padding first); too long: the last tokens.
             encoder = datasets.lay_out(tf.gather(ids, rows),
                                        (encoder_length, decoder_length)).encoder
