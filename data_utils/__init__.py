@@ -63,32 +63,4 @@ def __dir__() -> list[str]:
 
 
 # The underscore names belong to the original module's interface too.
-__all__ = [
-    "_DIGIT_RE",
-    "_EOS",
-    "_GO",
-    "_PAD",
-    "_START_VOCAB",
-    "_UNK",
-    "_WMT_ENFR_DEV_URL",
-    "_WMT_ENFR_TRAIN_URL",
-    "_WORD_SPLIT",
-    "DownloadError",
-    "EOS_ID",
-    "GO_ID",
-    "PAD_ID",
-    "UNK_ID",
-    "basic_tokenizer",
-    "corpora",
-    "create_vocabulary",
-    "data_to_token_ids",
-    "demo_corpus",
-    "get_wmt_enfr_dev_set",
-    "get_wmt_enfr_train_set",
-    "gunzip_file",
-    "initialize_vocabulary",
-    "maybe_download",
-    "prepare_data",
-    "prepare_wmt_data",
-    "sentence_to_token_ids",
-]
+__all__ = list(_HOMES)
