@@ -10,6 +10,9 @@ import tensorflow as tf
 BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (10, 15), (20, 25), (40, 50))
 # --xla_decode: None lets the model choose by its size (see `Seq2SeqModel`).
 XLA_DECODE_CHOICES = {"auto": None, "on": True, "off": False}
+OPTIMIZERS = ("sgd", "adagrad", "adam")
+SCHEDULES = ("original", "constant", "rsqrt", "linear")
+VOCABULARIES = ("word", "subword")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,21 @@ class HParams:
         greedy decoding with XLA (the same outputs).
       model: the model's name in `translate.models.MODELS` (the --model flag); the default
         is the original model.
+      optimizer: "sgd" (the original), "adagrad" or "adam" (`translate.train.optimizers`).
+      learning_rate_schedule: "original" (the training loop multiplies the rate by
+        learning_rate_decay_factor when the loss stops falling), "constant", "rsqrt" (linear
+        warm-up, then learning_rate * sqrt(warmup_steps / step)) or "linear" (linear warm-up,
+        then linear decay to 0 at the end of the step or time budget); see
+        `translate.train.schedules`.
+      warmup_steps: steps of linear warm-up of the non-original schedules.
+      dropout: probability of dropping each input and output of every RNN layer in training
+        (0: none, as the original); decoding never drops.
+      label_smoothing: weight of the uniform distribution mixed into the training targets
+        (0: none); needs the full softmax (num_samples 0).
+      bidirectional_encoder: read the source in both directions; attention reads both
+        directions' outputs (`legacy_seq2seq`'s `bidirectional_encoder`).
+      vocabulary: "word" (the original's `basic_tokenizer` vocabularies) or "subword"
+        (SentencePiece, `data_utils.subwords`); the vocabulary sizes are the flags'.
     """
 
     learning_rate: float = 0.5
@@ -53,6 +71,13 @@ class HParams:
     mixed_precision: str = "float32"
     xla_decode: str = "auto"
     model: str = "attention_seq2seq"
+    optimizer: str = "sgd"
+    learning_rate_schedule: str = "original"
+    warmup_steps: int = 0
+    dropout: float = 0.0
+    label_smoothing: float = 0.0
+    bidirectional_encoder: bool = False
+    vocabulary: str = "word"
 
     @property
     def dtype(self) -> tf.DType:
@@ -83,6 +108,22 @@ class HParams:
         if self.use_fp16 and self.mixed_precision != "float32":
             raise ValueError("use_fp16 (float16 variables) and mixed_precision="
                              f"{self.mixed_precision} exclude each other")
+        for name, choices in (("optimizer", OPTIMIZERS), ("learning_rate_schedule", SCHEDULES),
+                              ("vocabulary", VOCABULARIES)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}, got "
+                                 f"{getattr(self, name)!r}")
+        for name in ("dropout", "label_smoothing"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be at least 0 and below 1, got "
+                                 f"{getattr(self, name)}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be 0 or more, got {self.warmup_steps}")
+        if self.label_smoothing and 0 < self.num_samples < self.to_vocab_size:
+            raise ValueError(
+                f"label_smoothing needs the full softmax, but num_samples={self.num_samples} "
+                f"< to_vocab_size={self.to_vocab_size} selects sampled softmax: pass "
+                "--num_samples=0")
         if not self.buckets:
             raise ValueError("at least one bucket is needed")
         for previous, bucket in zip(self.buckets, self.buckets[1:]):
