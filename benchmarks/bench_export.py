@@ -59,8 +59,8 @@ def main() -> None:
         for export_format in FORMATS:
             directory = os.path.join(work, export_format)
             started = time.perf_counter()
-            export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                         directory, export_format, beam_size=args.beam_size)
+            export_model(loaded.model, loaded.codec, directory, export_format,
+                         beam_size=args.beam_size)
             print(f"{export_format}: exported in {time.perf_counter() - started:.1f} s",
                   flush=True)
             paths[export_format] = directory if export_format == "savedmodel" else \

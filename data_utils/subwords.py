@@ -12,7 +12,10 @@ fallback on, a character never seen in training becomes its UTF-8 bytes, so
 - `train_subword_model`: learns a SentencePiece model from a corpus file.
 - `SubwordVocabulary`: a loaded model: text -> ids, ids -> text, pieces, size.
 - `subword_data_to_token_ids`: the subword twin of `data_to_token_ids` (same file format).
-- `prepare_subword_data`: the subword twin of `prepare_data` (same six paths returned).
+- `prepare_subword_data`: the subword twin of `prepare_data` (same six paths returned); the
+  id files go to `data_dir`, as the corpus' own directory may be read-only.
+- `copy_subword_models`: puts a trained pair of models beside a checkpoint (or fetches them
+  back from one), refusing to replace a different model.
 """
 
 from __future__ import annotations
@@ -227,6 +230,63 @@ def subword_model_path(data_dir: str, vocabulary_size: int, side: str) -> str:
     return os.path.join(data_dir, f"spm{vocabulary_size:d}.{side}.model")
 
 
+def copy_subword_models(
+    source_dir: str, target_dir: str, from_vocabulary_size: int, to_vocabulary_size: int
+) -> tuple[str, str]:
+    """Copies `spm<size>.from.model` and `spm<size>.to.model` of `source_dir` into `target_dir`.
+
+    A model trained with a checkpoint must travel with it: its ids mean nothing with another
+    model. A file already in `target_dir` with the same bytes is kept; one with other bytes
+    is an error rather than silently replaced.
+
+    Args:
+        source_dir: the directory holding both models.
+        target_dir: where to copy them; created if missing.
+        from_vocabulary_size: size of the source model (part of its name).
+        to_vocabulary_size: size of the target model.
+
+    Returns:
+        tuple of 2 str: the paths of the source and target model in `target_dir`.
+
+    Raises:
+        FileNotFoundError: a model is missing from `source_dir`.
+        ValueError: `target_dir` holds a different model of the same name.
+    """
+    copies = []
+    for side, size in (("from", from_vocabulary_size), ("to", to_vocabulary_size)):
+        source = subword_model_path(source_dir, size, side)
+        target = subword_model_path(target_dir, size, side)
+        copies.append(target)
+        _io.require_file(source, "subword model")
+        with tf.io.gfile.GFile(source, "rb") as stream:
+            model = stream.read()
+        if tf.io.gfile.exists(target):
+            with tf.io.gfile.GFile(target, "rb") as stream:
+                if stream.read() == model:
+                    continue
+            raise ValueError(
+                f"subword model {target} differs from {source}: the two directories belong "
+                "to different trainings; use the --data_dir and --train_dir of one training "
+                "(or a new, empty one)"
+            )
+        tf.io.gfile.makedirs(target_dir)
+        with _io.atomic_output(target) as stream:
+            stream.write(model)
+    return copies[0], copies[1]
+
+
+def _ids_names(paths: Sequence[str], sizes: Sequence[int]) -> list[str]:
+    """`<file name>.spm<size>` for each input; role-prefixed when two files would collide."""
+    names = [f"{os.path.basename(path)}.spm{size:d}" for path, size in zip(paths, sizes)]
+    owners: dict[str, str] = {}
+    for path, name in zip(paths, names):
+        # The same file read twice (dev data defaulting to the training data) may share one.
+        if owners.setdefault(name, os.path.abspath(path)) != os.path.abspath(path):
+            roles = ("train.from", "train.to", "dev.from", "dev.to")
+            return [f"{role}.{name}" for role, name in zip(roles, names)]
+    return names
+
+
 def prepare_subword_data(
     data_dir: str,
     from_train_path: str,
@@ -240,11 +300,14 @@ def prepare_subword_data(
     """`prepare_data` with subword vocabularies: learns both models, writes the id files.
 
     Writes `data_dir/spm<size>.from.model` and `spm<size>.to.model` from the training files,
-    then `<file>.spm<size>` next to each of the four input files; a file that exists already
-    is kept. The inputs are checked first, so a bad corpus writes nothing.
+    then `data_dir/<file name>.spm<size>` for each of the four input files (into `data_dir`,
+    not beside the corpus, whose directory may be read-only); when two different input files
+    share a name (e.g. `en/train.txt`, `fr/train.txt`) all four names get their role in front
+    (`train.from.train.txt.spm8000`). A file that exists already is kept (delete it to rebuild
+    it). The inputs are checked first, so a bad corpus writes nothing.
 
     Args:
-        data_dir: directory for the subword models; created if missing.
+        data_dir: directory for the subword models and the token-id files; created if missing.
         from_train_path, to_train_path, from_dev_path, to_dev_path: as for `prepare_data`.
         from_vocabulary_size: entries in the source subword vocabulary (more than 260).
         to_vocabulary_size: entries in the target subword vocabulary (more than 260).
@@ -264,14 +327,12 @@ def prepare_subword_data(
     to_model = subword_model_path(data_dir, to_vocabulary_size, "to")
     train_subword_model(to_train_path, to_model, to_vocabulary_size, model_type)
     train_subword_model(from_train_path, from_model, from_vocabulary_size, model_type)
+    inputs = (from_train_path, to_train_path, from_dev_path, to_dev_path)
+    sizes = (from_vocabulary_size, to_vocabulary_size) * 2
+    models = (from_model, to_model) * 2
     paths = []
-    for data_path, size, model in (
-        (from_train_path, from_vocabulary_size, from_model),
-        (to_train_path, to_vocabulary_size, to_model),
-        (from_dev_path, from_vocabulary_size, from_model),
-        (to_dev_path, to_vocabulary_size, to_model),
-    ):
-        ids_path = f"{data_path}.spm{size:d}"
+    for data_path, name, model in zip(inputs, _ids_names(inputs, sizes), models):
+        ids_path = os.path.join(data_dir, name)
         subword_data_to_token_ids(data_path, ids_path, model)
         paths.append(ids_path)
     return (*paths, from_model, to_model)

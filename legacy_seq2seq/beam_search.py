@@ -108,6 +108,7 @@ def embedding_attention_beam_search(
     scope: str | Any = None,
     initial_state_attention: bool = False,
     attention_score: str = "additive",
+    bidirectional_encoder: bool = False,
 ) -> DecodeResult:
     """Beam search through an `embedding_attention_seq2seq` model.
 
@@ -138,6 +139,7 @@ def embedding_attention_beam_search(
       scope: the model's scope, default "embedding_attention_seq2seq".
       initial_state_attention: as given to the model.
       attention_score: as given to the model's attention decoder (default "additive").
+      bidirectional_encoder: as given to the model (`loop_embedding_attention_seq2seq`).
 
     Returns:
       A `DecodeResult` with the beam axis: tokens `[batch, beam_size, max_length]`,
@@ -159,7 +161,8 @@ def embedding_attention_beam_search(
         raise ValueError(f"max_length must be at least 1, got {max_length}.")
 
     with _attention_model(encoder_inputs, cell, num_encoder_symbols, num_decoder_symbols,
-                          embedding_size, output_projection, dtype, scope) as model:
+                          embedding_size, output_projection, dtype, scope,
+                          bidirectional_encoder) as model:
         with _vs.variable_scope("embedding_attention_decoder"):
             output_projection = check_output_projection(
                 output_projection, num_decoder_symbols, model.dtype, model.output_size)
@@ -199,6 +202,7 @@ def embedding_attention_greedy_decode(
     scope: str | Any = None,
     initial_state_attention: bool = False,
     attention_score: str = "additive",
+    bidirectional_encoder: bool = False,
 ) -> DecodeResult:
     """The original's greedy decode (argmax fed back) in a `tf.while_loop`.
 
@@ -214,7 +218,7 @@ def embedding_attention_greedy_decode(
         beam_size=1, max_length=max_length, num_heads=num_heads,
         output_projection=output_projection, go_id=go_id, eos_id=eos_id, dtype=dtype,
         scope=scope, initial_state_attention=initial_state_attention,
-        attention_score=attention_score)
+        attention_score=attention_score, bidirectional_encoder=bidirectional_encoder)
     return DecodeResult(*(tf.squeeze(field, 1) for field in result))
 
 

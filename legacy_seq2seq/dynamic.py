@@ -222,6 +222,7 @@ def loop_embedding_attention_seq2seq(
     scope: str | Any = None,
     initial_state_attention: bool = False,
     attention_score: str = "additive",
+    bidirectional_encoder: bool = False,
 ) -> tuple[tf.Tensor, Any]:
     """`embedding_attention_seq2seq` over time-major id tensors, with `tf.while_loop`s.
 
@@ -231,6 +232,8 @@ def loop_embedding_attention_seq2seq(
       encoder_inputs: `[encoder_time, batch]` int ids.
       decoder_inputs: `[decoder_time, batch]` int ids.
       feed_previous: a Python bool (use two calls under `tf.cond` to switch with a tensor).
+      bidirectional_encoder: beyond TF 1.x, a bidirectional encoder (see
+        `embedding_attention_encoder`).
 
     Returns:
       `(outputs [decoder_time, batch, num_decoder_symbols or cell.output_size],
@@ -239,7 +242,8 @@ def loop_embedding_attention_seq2seq(
     assert_like_rnncell("cell", cell)
     encoder_inputs = _time_major(encoder_inputs, "encoder_inputs", 2)
     with _attention_model(encoder_inputs, cell, num_encoder_symbols, num_decoder_symbols,
-                          embedding_size, output_projection, dtype, scope) as model:
+                          embedding_size, output_projection, dtype, scope,
+                          bidirectional_encoder) as model:
         return loop_embedding_attention_decoder(
             decoder_inputs, model.encoder_state, model.attention_states, model.cell,
             num_decoder_symbols, embedding_size, num_heads=num_heads,

@@ -210,7 +210,9 @@ class FusedStack:
     of the public API (`rnn_cell.FusedStack` remains as an alias for old imports).
 
     `FusedStack.of(cell)` accepts a `GRUCell` or `BasicLSTMCell` (not a subclass that
-    changes `call`), or a `MultiRNNCell` with tuple states of such cells, once called.
+    changes `call`), or a `MultiRNNCell` with tuple states of such cells, once called; each
+    may be in a `DropoutWrapper` that drops only inputs and outputs, at constant
+    probabilities, unseeded and not variational (the translate model's `--dropout`).
     `step(inputs, state)` computes the same function as `cell(inputs, state)` (with the
     linear maps split into input and state parts, see `rnn_cell.FusedWeights`), and
     `run(sequence, state)` runs a whole time-major sequence layer by layer, projecting
@@ -224,7 +226,10 @@ class FusedStack:
 
     def __init__(self, cell: rnn_cell.RNNCell, layers: Sequence[rnn_cell.RNNCell]):
         self._multi = isinstance(cell, rnn_cell.MultiRNNCell)
-        self._layers = list(layers)
+        unwrapped = [_simple_dropout(layer) for layer in layers]
+        self._layers = [layer for layer, _ in unwrapped]
+        # Per layer, (input keep probability, output keep probability).
+        self._keep = [keep for _, keep in unwrapped]
         self._weights = [layer.fused_weights() for layer in self._layers]
 
     @classmethod
@@ -236,6 +241,7 @@ class FusedStack:
             layers = [cell]
 
         def fusable(layer: rnn_cell.RNNCell) -> bool:
+            layer, _ = _simple_dropout(layer)
             return layer.built and any(
                 isinstance(layer, base) and type(layer).call is base.call
                 and type(layer).fused_step is base.fused_step
@@ -254,10 +260,12 @@ class FusedStack:
     def step(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
         """One time step: `(output [batch, output_size], new_state)`, as `cell(inputs, state)`."""
         new_states = []
-        for layer, weights, layer_state in zip(self._layers, self._weights,
-                                               self._layer_states(state)):
+        for layer, weights, (keep_in, keep_out), layer_state in zip(
+                self._layers, self._weights, self._keep, self._layer_states(state)):
+            inputs = _dropout(inputs, keep_in)
             projected = tf.nn.bias_add(weights.input_kernel(inputs), weights.input_bias)
             inputs, layer_state = layer.fused_step(projected, layer_state, weights)
+            inputs = _dropout(inputs, keep_out)
             new_states.append(layer_state)
         return inputs, self._joined(new_states)
 
@@ -272,12 +280,32 @@ class FusedStack:
           `(outputs [time, batch, output_size], final_state)`.
         """
         final_states = []
-        for i, (layer, weights, layer_state) in enumerate(
-                zip(self._layers, self._weights, self._layer_states(state))):
+        for i, (layer, weights, (keep_in, keep_out), layer_state) in enumerate(
+                zip(self._layers, self._weights, self._keep, self._layer_states(state))):
             with tf.name_scope(f"layer_{i}"):
-                sequence, layer_state = _run_fused_layer(layer, weights, sequence, layer_state)
+                # Unseeded non-variational dropout draws every element independently, so
+                # dropping the whole sequence at once draws what step-by-step dropout draws.
+                sequence, layer_state = _run_fused_layer(
+                    layer, weights, _dropout(sequence, keep_in), layer_state)
+                sequence = _dropout(sequence, keep_out)
             final_states.append(layer_state)
         return sequence, self._joined(final_states)
+
+
+def _simple_dropout(layer: rnn_cell.RNNCell) -> tuple[rnn_cell.RNNCell, tuple[float, float]]:
+    """(the cell inside, (input keep, output keep)) of a `DropoutWrapper` that `FusedStack`
+    can run; `(layer, (1.0, 1.0))` for anything else."""
+    if not isinstance(layer, rnn_cell.DropoutWrapper):
+        return layer, (1.0, 1.0)
+    keep = (layer._input_keep_prob, layer._output_keep_prob)
+    simple = (not layer._variational_recurrent and layer._seed is None
+              and layer._state_keep_prob == 1.0
+              and all(isinstance(k, float) for k in (*keep, layer._state_keep_prob)))
+    return (layer._cell, keep) if simple else (layer, (1.0, 1.0))
+
+
+def _dropout(values: tf.Tensor, keep_prob: float) -> tf.Tensor:
+    return values if keep_prob == 1.0 else tf.nn.dropout(values, rate=1.0 - keep_prob)
 
 
 def _run_fused_layer(layer: Any, weights: rnn_cell.FusedWeights, inputs: tf.Tensor,

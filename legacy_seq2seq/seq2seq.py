@@ -234,6 +234,7 @@ def embedding_attention_encoder(
     num_encoder_symbols: int,
     embedding_size: int,
     dtype: tf.DType,
+    bidirectional: bool = False,
 ) -> tuple[tf.Tensor, Any]:
     """The encoder half of `embedding_attention_seq2seq`, in the current scope.
 
@@ -248,10 +249,17 @@ def embedding_attention_encoder(
       num_encoder_symbols: encoder vocabulary size.
       embedding_size: size of the embeddings.
       dtype: dtype of the state.
+      bidirectional: beyond TF 1.x: also read the sentence in the other direction (see
+        `_bidirectional_encoder`); the attention states then have 2 * cell.output_size.
 
     Returns:
       `(attention_states [batch, T, cell.output_size], encoder_state)`.
     """
+    if bidirectional:
+        if not tf.is_tensor(encoder_inputs):
+            encoder_inputs = tf.stack(list(encoder_inputs))
+        return _bidirectional_encoder(encoder_inputs, cell, num_encoder_symbols,
+                                      embedding_size, dtype)
     encoder_cell = rnn_cell.EmbeddingWrapper(
         copy.deepcopy(cell), embedding_classes=num_encoder_symbols,
         embedding_size=embedding_size)
@@ -260,6 +268,39 @@ def embedding_attention_encoder(
         return tf.transpose(encoder_outputs, [1, 0, 2]), encoder_state
     encoder_outputs, encoder_state = static_rnn(encoder_cell, encoder_inputs, dtype=dtype)
     return tf.stack(encoder_outputs, axis=1), encoder_state
+
+
+def _bidirectional_encoder(
+    encoder_inputs: tf.Tensor,
+    cell: Any,
+    num_encoder_symbols: int,
+    embedding_size: int,
+    dtype: tf.DType,
+) -> tuple[tf.Tensor, Any]:
+    """A copy of `cell` reads the sentence as fed ("fw"), another reads it reversed ("bw").
+
+    The embedding ("bidirectional_rnn/embedding") is shared by both directions. Each
+    position's attention state joins both directions' outputs there, so it sees the whole
+    sentence; the decoder starts from the "fw" state, which has read the whole input as the
+    unidirectional encoder's final state has. With the tutorial's layout (padding first, then
+    the reversed sentence) the padding comes last in the "bw" direction and so cannot reach
+    the states of the words.
+
+    Args:
+      encoder_inputs: `[T, batch]` int ids.
+      cell, num_encoder_symbols, embedding_size, dtype: as `embedding_attention_encoder`.
+
+    Returns:
+      `(attention_states [batch, T, 2 * cell.output_size], fw final state)`.
+    """
+    with _vs.variable_scope("bidirectional_rnn"):
+        embedding = get_variable("embedding", [num_encoder_symbols, embedding_size])
+        embedded = tf.nn.embedding_lookup(embedding, encoder_inputs)
+        fw_outputs, fw_state = loop_rnn(copy.deepcopy(cell), embedded, dtype=dtype, scope="fw")
+        bw_outputs, _ = loop_rnn(copy.deepcopy(cell), tf.reverse(embedded, [0]), dtype=dtype,
+                                 scope="bw")
+    outputs = tf.concat([fw_outputs, tf.reverse(bw_outputs, [0])], axis=2)
+    return tf.transpose(outputs, [1, 0, 2]), fw_state
 
 
 class _AttentionModel(NamedTuple):
@@ -291,6 +332,7 @@ def _attention_model(
     output_projection: tuple[Any, Any] | None,
     dtype: tf.DType | None,
     scope: str | Any,
+    bidirectional_encoder: bool = False,
 ) -> Iterator[_AttentionModel]:
     """Opens the model's scope, runs its encoder and wraps its decoder cell.
 
@@ -308,13 +350,15 @@ def _attention_model(
       output_projection: None or `(W, B)`, as given to the model.
       dtype: dtype of the model (None: the scope's, float32).
       scope: the model's scope, default "embedding_attention_seq2seq".
+      bidirectional_encoder: see `embedding_attention_encoder`'s `bidirectional`.
 
     Yields:
       An `_AttentionModel`.
     """
     with _vs.variable_scope(scope or "embedding_attention_seq2seq", dtype=dtype) as varscope:
         attention_states, encoder_state = embedding_attention_encoder(
-            encoder_inputs, cell, num_encoder_symbols, embedding_size, varscope.dtype)
+            encoder_inputs, cell, num_encoder_symbols, embedding_size, varscope.dtype,
+            bidirectional=bidirectional_encoder)
         if output_projection is None:
             cell = rnn_cell.OutputProjectionWrapper(cell, num_decoder_symbols)
         yield _AttentionModel(attention_states, encoder_state, cell, cell.output_size,

@@ -5,6 +5,9 @@ Checkpoints are compatible both ways with those of the original under TF 1.15.
 The command line and its configuration:
   translate.py      the flags and modes (`python -m translate`, `legacy-translate`)
   hparams.py        `HParams`: everything that shapes the model and its optimizer
+  recipes.py        `--recipe original|modern`: named sets of flag defaults
+  settings.py       settings.json beside the checkpoints, settings inferred from a TF 1.x
+                    checkpoint, and the short error for a contradicting flag
 
 The model:
   seq2seq_model.py  `Seq2SeqModel`, the tutorial's model: its variables and every graph over
@@ -14,16 +17,20 @@ The model:
   model_setup.py    building the model and restoring it, vocabularies, checked token ids
 
 Training:
-  train/            the compiled training step, the NaN policy, `tf.distribute`, the
-                    original's training loop
+  train/            the compiled training step, the optimizers (sgd, adagrad, adam), the
+                    learning-rate schedules, the NaN policy, `tf.distribute`, the original's
+                    training loop, validation by dev BLEU (best/, early stopping, averaging)
   summaries.py      `--tensorboard`
 
 Inference (infer/):
+  codec.py          a model's vocabularies, word or subword: text to ids, ids to text
+                    (no TensorFlow)
   interactive.py    the original's `--decode` loop
   batch.py          batched decoding (greedy, beam search, n-best), files
   modes.py          `--decode` with --beam_size, --nbest, --input_file, --attention_plot
   attention_plot.py attention heatmaps
-  evaluation.py, metrics.py   `--eval`: BLEU and chrF
+  unk.py            `--replace_unk`: each _UNK becomes the most-attended source word
+  evaluation.py, metrics.py   `--eval` and validation: sacreBLEU (13a, detokenized) and chrF
   export.py         `--export_dir`: a SavedModel that translates strings, or a TFLite / ONNX
                     file with the decoding loop inside (--export_format)
   runtime.py        `--exported_model`: an export run by its runtime alone (no TensorFlow)

@@ -117,6 +117,27 @@ def choose_bucket(scale: Sequence[float], rng: np.random.RandomState | None = No
     return min(i for i in range(len(scale)) if scale[i] > random_number_01)
 
 
+def token_batch_sizes(batch_tokens: int, buckets: Sequence[tuple[int, int]]) -> list[int]:
+    """Pairs per batch of each bucket when batches are sized in tokens (`--batch_tokens`).
+
+    A bucket's batch holds max(1, batch_tokens // its decoder length) pairs, so that every
+    batch pads to about the same number of target positions: short buckets get more pairs.
+
+    Args:
+      batch_tokens: target positions (padding included) per batch.
+      buckets: (encoder length, decoder length) pairs.
+
+    Returns:
+      The batch size of each bucket.
+
+    Raises:
+      ValueError: `batch_tokens` below 1.
+    """
+    if batch_tokens < 1:
+        raise ValueError(f"batch_tokens must be at least 1, got {batch_tokens}")
+    return [max(1, batch_tokens // decoder_size) for _, decoder_size in buckets]
+
+
 def bucket_for_sentence(num_tokens: int, buckets: Sequence[tuple[int, int]]) -> tuple[int, bool]:
     """The bucket the decoder uses for a sentence of `num_tokens` tokens.
 

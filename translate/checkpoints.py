@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -417,7 +417,7 @@ def restore_checkpoint(
       CheckpointCorruptError: the index or data file is missing, truncated or garbled
         (names the file).
     """
-    reader = _open_reader(prefix)
+    reader = open_reader(prefix)
     shapes = reader.get_variable_to_shape_map()
     # The library's matching: TF 1.0/1.1 wrote other names for the same weights.
     era, stored_names, mismatches, unexpected = compare_tf1_checkpoint(
@@ -437,7 +437,19 @@ def restore_checkpoint(
         var.assign(values[name])
 
 
-def _open_reader(prefix: str) -> tf.train.CheckpointReader:
+def open_reader(prefix: str) -> tf.train.CheckpointReader:
+    """A reader of the checkpoint `prefix` (its names, shapes, dtypes and tensors).
+
+    Args:
+      prefix: the checkpoint prefix.
+
+    Returns:
+      `tf.train.load_checkpoint(prefix)`.
+
+    Raises:
+      CheckpointCorruptError: the index or data file is missing, or the index is damaged
+        (names the file).
+    """
     index = prefix + _INDEX_SUFFIX
     if not tf.io.gfile.exists(index):
         raise CheckpointCorruptError(f"cannot read checkpoint {prefix}: its index file {index} "
@@ -515,20 +527,36 @@ def _overall_difference(model_names: Mapping[str, object], checkpoint_names: Map
                     "Keras, not a name-keyed translate checkpoint)")
         return " (it is not a checkpoint of this model)"
     differences = []
-    ours, theirs = _cell_kinds(model_names), _cell_kinds(checkpoint_names)
+    ours, theirs = cell_kinds(model_names), cell_kinds(checkpoint_names)
     if ours and theirs and ours != theirs:
         differences.append(f"{'/'.join(theirs)} cells in the checkpoint, {'/'.join(ours)} "
                            "cells in the model")
-    our_layers, their_layers = _num_layers(model_names), _num_layers(checkpoint_names)
+    our_layers, their_layers = num_layers(model_names), num_layers(checkpoint_names)
     if our_layers != their_layers:
         differences.append(f"{their_layers} layers in the checkpoint, {our_layers} in the model")
     return f" ({'; '.join(differences)})" if differences else ""
 
 
-def _cell_kinds(names: Mapping[str, object]) -> list[str]:
+def cell_kinds(names: Collection[str]) -> list[str]:
+    """The kinds of RNN cell ("GRU", "LSTM", "basic RNN") whose scopes occur in `names`.
+
+    Args:
+      names: variable names (or a mapping keyed by them).
+
+    Returns:
+      The kinds found, in a fixed order; empty when none is.
+    """
     return [kind for scope, kind in _CELL_KINDS if any(scope in name for name in names)]
 
 
-def _num_layers(names: Mapping[str, object]) -> int:
+def num_layers(names: Collection[str]) -> int:
+    """The RNN depth that `names` tell: the highest `multi_rnn_cell/cell_<i>` plus one, else 1.
+
+    Args:
+      names: variable names (or a mapping keyed by them).
+
+    Returns:
+      The number of layers.
+    """
     layers = [int(m.group(1)) for name in names for m in [_LAYER_RE.search(name)] if m]
     return max(layers) + 1 if layers else 1

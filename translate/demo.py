@@ -33,6 +33,7 @@ from data_utils.vocabulary import count_tokens
 from translate.hparams import HParams
 from translate.infer import metrics
 from translate.infer.batch import BatchTranslator, timed_translate
+from translate.infer.codec import WordCodec
 from translate.model_setup import create_model, load_vocabularies
 from translate.train import loop
 
@@ -132,7 +133,7 @@ def run_demo(work_dir: str, steps: int = DEMO_STEPS, show: int = 12,
     source_vocab, rev_target_vocab = load_vocabularies(
         data_dir, hparams.from_vocab_size, hparams.to_vocab_size)
     sources, references = read_lines(files[2]), read_lines(files[3])
-    translator = BatchTranslator(model, source_vocab, rev_target_vocab,
+    translator = BatchTranslator(model, WordCodec(source_vocab, rev_target_vocab),
                                  batch_size=DECODE_BATCH)
     hypotheses, report = timed_translate(translator, [s.encode("utf-8") for s in sources])
     outputs = [list(h[0].tokens) for h in hypotheses]

@@ -52,6 +52,10 @@ class HParams:
         (0: none); needs the full softmax (num_samples 0).
       bidirectional_encoder: read the source in both directions; attention reads both
         directions' outputs (`legacy_seq2seq`'s `bidirectional_encoder`).
+      output_projection: with the full softmax (num_samples 0) too, map the decoder's `size`
+        outputs to the vocabulary with `proj_w`/`proj_b`, as sampled softmax does, instead of
+        the original's vocabulary-sized cell output (see `Seq2SeqModel`); far faster with a
+        large vocabulary.
       vocabulary: "word" (the original's `basic_tokenizer` vocabularies) or "subword"
         (SentencePiece, `data_utils.subwords`); the vocabulary sizes are the flags'.
     """
@@ -77,6 +81,7 @@ class HParams:
     dropout: float = 0.0
     label_smoothing: float = 0.0
     bidirectional_encoder: bool = False
+    output_projection: bool = False
     vocabulary: str = "word"
 
     @property

@@ -45,7 +45,19 @@ import data_utils
 import legacy_seq2seq as seq2seq
 from translate import batching, checkpoints
 from translate.hparams import XLA_DECODE_CHOICES, HParams
+from translate.train import optimizers
 from translate.train.trainer import Trainer
+
+
+def _full_crossent(logits: tf.Tensor, targets: tf.Tensor, label_smoothing: float) -> tf.Tensor:
+    """Softmax cross-entropy of `logits [..., classes]` against int `targets [...]`, with
+    `label_smoothing` of the targets (0: none)."""
+    if not label_smoothing:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    log_probs = tf.nn.log_softmax(logits)
+    target_nll = -tf.gather(log_probs, targets[..., tf.newaxis], batch_dims=targets.shape.rank)
+    return ((1.0 - label_smoothing) * tf.squeeze(target_nll, -1)
+            - label_smoothing * tf.reduce_mean(log_probs, axis=-1))
 
 
 def _sequence_crossent(
@@ -55,6 +67,8 @@ def _sequence_crossent(
     num_samples: int,
     num_classes: int,
     dtype: tf.DType,
+    label_smoothing: float = 0.0,
+    weights: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Cross-entropy of every decoder step: `[time, batch]` of the model's `dtype`.
 
@@ -62,15 +76,28 @@ def _sequence_crossent(
       outputs: `[time, batch, n]` decoder outputs (logits without a projection), of `dtype`
         or of the mixed-precision compute dtype.
       targets: int `[time, batch]`.
-      projection: `(proj_w [classes, n], proj_b)` for sampled softmax, else None.
+      projection: `(proj_w [classes, n], proj_b)` (the output projection), else None.
       num_samples: sampled classes per time step (each step draws its own, as the original's
-        per-step `tf.nn.sampled_softmax_loss` calls did).
+        per-step `tf.nn.sampled_softmax_loss` calls did); 0: the full softmax of the
+        projected outputs.
       num_classes: the target vocabulary size.
       dtype: the model's (variables') dtype.
+      label_smoothing: with the full softmax, the cross-entropy against targets that put
+        `1 - label_smoothing` on the target and spread `label_smoothing` over every class.
+      weights: the target weights `[time, batch]`; with an output projection and the full
+        softmax, only the steps of positive weight are projected and scored (the others'
+        cross-entropy is 0): padding costs no vocabulary-sized product.
     """
     if projection is None:
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=targets, logits=tf.cast(outputs, dtype))
+        return _full_crossent(tf.cast(outputs, dtype), targets, label_smoothing)
+    if not num_samples:
+        shape = tf.shape(targets)
+        kept = tf.where(tf.reshape(weights, [-1]) > 0)
+        kept_outputs = tf.gather_nd(tf.reshape(outputs, [-1, tf.shape(outputs)[2]]), kept)
+        crossent = _full_crossent(_project(tf.cast(kept_outputs, dtype), projection),
+                                  tf.gather_nd(tf.reshape(targets, [-1]), kept),
+                                  label_smoothing)
+        return tf.reshape(tf.scatter_nd(kept, crossent, [shape[0] * shape[1]]), shape)
     w_t, b = projection
     # Computed in float32 whatever the model's dtype (float16 is unstable here), then cast back.
     crossent = seq2seq.sampled_softmax_loss_per_step(
@@ -180,6 +207,18 @@ class Seq2SeqModel:
       mixed_precision: None (or "float32"): compute in `dtype`, as the original. "bfloat16":
         the training and forward steps compute in bfloat16 (the variables, the loss, the
         gradient clipping and the update stay in `dtype`); decoding keeps `dtype`.
+      optimizer: "sgd" (the original), "adagrad" or "adam" (`translate.train.optimizers`);
+        its slot variables are saved with the model.
+      dropout: in training steps only, each RNN layer's inputs and outputs are dropped with
+        this probability (0: the original).
+      label_smoothing: see `_sequence_crossent` (full softmax only).
+      bidirectional_encoder: the encoder reads the sentence in both directions
+        (`legacy_seq2seq.embedding_attention_encoder`); new variable names.
+      output_projection: with the full softmax too, the decoder outputs `size` units that
+        `proj_w`/`proj_b` map to the vocabulary, as with sampled softmax. The original's full
+        softmax (False) wraps the cell in an `OutputProjectionWrapper` and maps its
+        vocabulary-sized output again to the vocabulary in the attention decoder: two
+        vocabulary-sized products per step, which the projection avoids.
       xla_decode: compile greedy decoding (`search` with beam size 1) with XLA
         (`jit_compile`), once per bucket and batch size; False runs it as one TF graph
         for every shape. None (the default) chooses XLA when a decoder step reads at most
@@ -214,6 +253,11 @@ class Seq2SeqModel:
         dtype: tf.DType = tf.float32,
         mixed_precision: str | None = None,
         xla_decode: bool | None = None,
+        optimizer: str = "sgd",
+        dropout: float = 0.0,
+        label_smoothing: float = 0.0,
+        bidirectional_encoder: bool = False,
+        output_projection: bool = False,
     ):
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
@@ -226,6 +270,9 @@ class Seq2SeqModel:
         self.learning_rate_decay_factor = learning_rate_decay_factor
         self.num_samples = num_samples
         self.forward_only = forward_only
+        self.dropout = dropout
+        self.label_smoothing = label_smoothing
+        self.bidirectional_encoder = bidirectional_encoder
         self.dtype = tf.as_dtype(dtype)
         self.compute_dtype = _compute_dtype(mixed_precision, self.dtype)
         # Created first, as in the original graph, hence its TF 1.x names.
@@ -233,13 +280,18 @@ class Seq2SeqModel:
             float(learning_rate), trainable=False, dtype=self.dtype, name="Variable")
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int32, name="Variable_1")
         self.use_sampled_softmax = 0 < num_samples < target_vocab_size
+        self.output_projection = self.use_sampled_softmax or output_projection
         self._template = seq2seq.Template(self._model, name="seq2seq_model")
         self._search_template = self._reading_template(self._search)
         self._alignment_template = self._reading_template(self._alignment)
         # One eager pass over a length-1 batch creates the variables.
         self._template(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32),
                        tf.zeros([1, 1], self.dtype), feed_previous=forward_only)
-        self.params = [v for v in self._template.variables_by_name.values() if v.trainable]
+        trainable = {name: v for name, v in self._template.variables_by_name.items()
+                     if v.trainable}
+        self.params = list(trainable.values())
+        # Slots exist in a decoding model too, so that it restores a training checkpoint.
+        self.optimizer = optimizers.make_optimizer(optimizer, trainable)
         self.saver = _Saver(self)
         # One graph for every bucket: lengths and batch size are dynamic.
         batch_spec = [tf.TensorSpec([None, None], tf.int32, name="encoder"),
@@ -272,7 +324,10 @@ class Seq2SeqModel:
             use_lstm=hparams.use_lstm, num_samples=hparams.num_samples,
             forward_only=forward_only, dtype=hparams.dtype,
             mixed_precision=hparams.mixed_precision,
-            xla_decode=XLA_DECODE_CHOICES[hparams.xla_decode])
+            xla_decode=XLA_DECODE_CHOICES[hparams.xla_decode], optimizer=hparams.optimizer,
+            dropout=hparams.dropout, label_smoothing=hparams.label_smoothing,
+            bidirectional_encoder=hparams.bidirectional_encoder,
+            output_projection=hparams.output_projection)
 
     def decoder_step_parameters(self) -> int:
         """How many weights one decoder step reads: the decoder's cells, attention and output
@@ -284,16 +339,18 @@ class Seq2SeqModel:
     def variables_by_name(self) -> dict[str, tf.Variable]:
         """Every variable under its TF 1.x checkpoint name, in the original's creation order."""
         return {"Variable": self.learning_rate, "Variable_1": self.global_step,
-                **self._template.variables_by_name}
+                **self._template.variables_by_name, **self.optimizer.slots}
 
     def config_hint(self) -> str:
         """What shapes the variables, for error messages about checkpoints of another model."""
         return (
             f"This model was built with size={self.size}, num_layers={self.num_layers}, "
             f"from_vocab_size={self.source_vocab_size}, to_vocab_size={self.target_vocab_size}, "
-            f"use_lstm={self.use_lstm}, dtype={self.dtype.name}; pass the --size, --num_layers, "
-            "--from_vocab_size, --to_vocab_size (and --use_lstm, --use_fp16) values the "
-            "checkpoint was trained with" + (
+            f"use_lstm={self.use_lstm}, dtype={self.dtype.name}, "
+            f"bidirectional_encoder={self.bidirectional_encoder}, "
+            f"optimizer={self.optimizer.name}; pass the --size, --num_layers, "
+            "--from_vocab_size, --to_vocab_size (and --use_lstm, --use_fp16, "
+            "--bidirectional_encoder, --optimizer) values the checkpoint was trained with" + (
                 "" if self.model_name == Seq2SeqModel.model_name else
                 f", and its --model (this is --model={self.model_name})"))
 
@@ -317,19 +374,26 @@ class Seq2SeqModel:
 
     # ----------------------------------------------------------------------------- the graph
 
-    def _make_cell(self) -> Any:
+    def _make_cell(self, training: bool = False) -> Any:
         def single_cell():
             if self.use_lstm:
-                return seq2seq.rnn_cell.BasicLSTMCell(self.size)
-            return seq2seq.rnn_cell.GRUCell(self.size)
+                cell = seq2seq.rnn_cell.BasicLSTMCell(self.size)
+            else:
+                cell = seq2seq.rnn_cell.GRUCell(self.size)
+            if training and self.dropout:
+                # Holds no variables: the names stay those of the bare cell.
+                keep = 1.0 - self.dropout
+                cell = seq2seq.rnn_cell.DropoutWrapper(
+                    cell, input_keep_prob=keep, output_keep_prob=keep)
+            return cell
 
         if self.num_layers > 1:
             return seq2seq.rnn_cell.MultiRNNCell([single_cell() for _ in range(self.num_layers)])
         return single_cell()
 
     def _projection_variables(self) -> tuple[tf.Tensor, tf.Tensor] | None:
-        """(proj_w [target_vocab, size], proj_b) with sampled softmax, else None."""
-        if not self.use_sampled_softmax:
+        """(proj_w [target_vocab, size], proj_b) with an output projection, else None."""
+        if not self.output_projection:
             return None
         w_t = tf.compat.v1.get_variable(
             "proj_w", [self.target_vocab_size, self.size], dtype=self.dtype)
@@ -342,6 +406,7 @@ class Seq2SeqModel:
         decoder: tf.Tensor,
         weights: tf.Tensor | None,
         feed_previous: bool,
+        training: bool = False,
     ) -> tuple[tf.Tensor, tf.Tensor | None, tuple[tf.Tensor, tf.Tensor] | None]:
         """The original's model for a batch of any bucket; runs inside the Template.
 
@@ -350,6 +415,7 @@ class Seq2SeqModel:
           decoder: int32 [decoder_size, batch].
           weights: [decoder_size, batch] target weights, or None for no loss.
           feed_previous: feed back the greedy outputs (decoding) instead of `decoder[1:]`.
+          training: a training step: dropout and label smoothing apply.
 
         Returns:
           (outputs, loss, projection): decoder outputs [decoder_size, batch, size] with sampled
@@ -360,7 +426,7 @@ class Seq2SeqModel:
         compute_dtype = self.dtype if feed_previous else self.compute_dtype
         with _computing_in(compute_dtype, self.dtype):
             outputs, _ = seq2seq.loop_embedding_attention_seq2seq(
-                encoder, decoder, self._make_cell(),
+                encoder, decoder, self._make_cell(training),
                 num_encoder_symbols=self.source_vocab_size,
                 num_decoder_symbols=self.target_vocab_size,
                 embedding_size=self.size,
@@ -368,13 +434,16 @@ class Seq2SeqModel:
                 feed_previous=feed_previous,
                 dtype=compute_dtype,
                 attention_score=self.attention_score,
+                bidirectional_encoder=self.bidirectional_encoder,
             )
         if weights is None:
             return outputs, None, projection
         # Targets are the decoder inputs shifted by one; the last target is padding (0).
         targets = tf.concat([decoder[1:], tf.zeros_like(decoder[:1])], 0)
-        crossent = _sequence_crossent(outputs, targets, projection, self.num_samples,
-                                      self.target_vocab_size, self.dtype)
+        num_samples = self.num_samples if self.use_sampled_softmax else 0
+        crossent = _sequence_crossent(outputs, targets, projection, num_samples,
+                                      self.target_vocab_size, self.dtype,
+                                      self.label_smoothing if training else 0.0, weights)
         return outputs, seq2seq.stacked_sequence_loss(crossent, weights), projection
 
     def _reading_template(self, fn: Any) -> Any:
@@ -421,7 +490,8 @@ class Seq2SeqModel:
             self.size, beam_size=beam_size, max_length=max_length,
             output_projection=_output_projection(self._projection_variables()),
             go_id=data_utils.GO_ID, eos_id=data_utils.EOS_ID, dtype=self.dtype,
-            attention_score=self.attention_score)
+            attention_score=self.attention_score,
+            bidirectional_encoder=self.bidirectional_encoder)
 
     def _alignment(self, encoder: tf.Tensor, decoder: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """The model reading `decoder` (teacher forcing): logits and attention weights.
@@ -437,7 +507,8 @@ class Seq2SeqModel:
         cell = self._make_cell()
         with tf.compat.v1.variable_scope("embedding_attention_seq2seq", dtype=self.dtype):
             attention_states, state = seq2seq.embedding_attention_encoder(
-                encoder, cell, self.source_vocab_size, self.size, self.dtype)
+                encoder, cell, self.source_vocab_size, self.size, self.dtype,
+                bidirectional=self.bidirectional_encoder)
             output_size = None
             if projection is None:
                 cell = seq2seq.rnn_cell.OutputProjectionWrapper(cell, self.target_vocab_size)
@@ -491,14 +562,13 @@ class Seq2SeqModel:
         """
         del bucket_id
         with tf.GradientTape() as tape:
-            _, loss, _ = self._template(encoder, decoder, weights, feed_previous=False)
+            _, loss, _ = self._template(encoder, decoder, weights, feed_previous=False,
+                                        training=True)
         return loss, tape.gradient(loss, self.params)
 
     def apply_gradients(self, gradients: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor:
-        """Clips `gradients` to `max_gradient_norm` globally, applies SGD, increments the step.
-
-        Sparse gradients are summed per index first and applied with a scatter, as TF 1.x's
-        GradientDescentOptimizer did for the original's variables.
+        """Clips `gradients` to `max_gradient_norm` globally, applies the optimizer (SGD, as
+        the original, unless built with another), increments the step.
 
         Args:
           gradients: one per entry of `self.params`.
@@ -507,18 +577,7 @@ class Seq2SeqModel:
           The global norm of the gradients before clipping.
         """
         clipped, norm = tf.clip_by_global_norm(list(gradients), self.max_gradient_norm)
-        for var, grad in zip(self.params, clipped):
-            if grad is None:
-                continue
-            if isinstance(grad, tf.IndexedSlices):
-                indices, positions = tf.unique(grad.indices)
-                values = tf.math.unsorted_segment_sum(
-                    grad.values, positions, tf.shape(indices)[0])
-                var.scatter_sub(tf.IndexedSlices(
-                    values * tf.cast(self.learning_rate, values.dtype), indices))
-            else:
-                tf.raw_ops.ResourceApplyGradientDescent(
-                    var=var.handle, alpha=tf.cast(self.learning_rate, var.dtype), delta=grad)
+        self.optimizer.apply(clipped, self.learning_rate, self.global_step)
         self.global_step.assign_add(1)
         return norm
 
@@ -724,11 +783,15 @@ def _output_projection(
 
 
 def _project(outputs: tf.Tensor, projection: tuple[tf.Tensor, tf.Tensor] | None) -> tf.Tensor:
-    """Decoder outputs [time, batch, size] to logits through (proj_w, proj_b), if any."""
+    """Decoder outputs [..., size] to logits [..., vocab] through (proj_w, proj_b), if any."""
     if projection is None:
         return outputs
     w_t, b = projection
-    return tf.einsum("tbs,vs->tbv", outputs, w_t) + b
+    # One 2-D MatMul: TensorFlow's CPU Einsum of this shape (and its gradient) is several
+    # times slower than MatMul, and it is the largest product of a full-softmax step.
+    shape = tf.shape(outputs)
+    logits = tf.matmul(tf.reshape(outputs, [-1, shape[-1]]), w_t, transpose_b=True)
+    return tf.reshape(tf.nn.bias_add(logits, b), tf.concat([shape[:-1], [-1]], 0))
 
 
 def checkpoint_prefix(train_dir: str) -> str:

@@ -11,6 +11,10 @@ At every checkpoint, one event file in `--train_dir` (view with
   eval/perplexity_bucket_<b>        the dev-batch perplexity of bucket b, as logged
   attention/dev_sentence            image: the attention heatmap of a fixed dev sentence
 
+and at every validation (`--steps_per_validation`, see `translate.train.validation`):
+
+  dev/bleu, dev/chrf                sacreBLEU scores of the dev set's translations
+
 The fixed dev sentence is the first one of the dev bucket holding most sentences; the
 heatmap shows the model reading its reference translation (teacher forcing), so the axes
 stay the same from checkpoint to checkpoint. Drawing needs matplotlib (extra "plot");
@@ -30,9 +34,10 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from data_utils import EOS_ID, PAD_ID, initialize_vocabulary
+from data_utils import EOS_ID, PAD_ID
 from translate import batching
 from translate.infer import attention_plot
+from translate.infer.codec import Codec, SubwordCodec, WordCodec
 from translate.models import TranslationModel
 
 ATTENTION_TAG = "attention/dev_sentence"
@@ -72,6 +77,20 @@ def fixed_dev_pair(dev_set: Sequence[Sequence[batching.Pair]]) -> tuple[int, bat
     return bucket_id, dev_set[bucket_id][0]
 
 
+def source_labels(codec: Codec, ids: Sequence[int]) -> list[str]:
+    """The source tokens of ids, for display (words, or subword pieces).
+
+    Raises:
+      TypeError: a codec of another kind.
+    """
+    if isinstance(codec, SubwordCodec):
+        return [codec.source.piece(i) for i in ids]
+    if not isinstance(codec, WordCodec):
+        raise TypeError(f"no source labels for a {type(codec).__name__}")
+    rev_source = {index: token for token, index in codec.source_vocab.items()}
+    return [rev_source.get(i, b"").decode("utf-8", "replace") for i in ids]
+
+
 class TrainingSummaries:
     """Writes the summaries listed in the module docstring.
 
@@ -79,13 +98,12 @@ class TrainingSummaries:
       train_dir: where the event file goes.
       model: the model being trained (its variables are read for the attention image).
       dev_set: the dev pairs per bucket (as `batching.read_data` returns them).
-      source_vocab_path, target_vocab_path: the vocabularies, for the image's words.
+      codec: the model's vocabularies, for the image's tokens.
       stderr: where a missing matplotlib is reported (default sys.stderr).
     """
 
     def __init__(self, train_dir: str, model: TranslationModel,
-                 dev_set: Sequence[Sequence[batching.Pair]], source_vocab_path: str,
-                 target_vocab_path: str, stderr=None):
+                 dev_set: Sequence[Sequence[batching.Pair]], codec: Codec, stderr=None):
         self._writer = tf.summary.create_file_writer(train_dir)
         self._model = model
         self._tokens = 0
@@ -94,20 +112,14 @@ class TrainingSummaries:
         self._image = None
         if any(len(bucket) for bucket in dev_set):
             _, (source_ids, target_ids) = fixed_dev_pair(dev_set)
-            _, rev_source = initialize_vocabulary(source_vocab_path)
-            _, rev_target = initialize_vocabulary(target_vocab_path)
             target_ids = [t for t in target_ids if t != EOS_ID]
+            target_words = [t.decode("utf-8", "replace") for t in codec.target_tokens(target_ids)]
+            self._image = (source_ids, source_labels(codec, source_ids), target_ids,
+                           target_words)
 
-            def words(ids: Sequence[int], rev_vocab: list[bytes]) -> list[str]:
-                return [rev_vocab[i].decode("utf-8", "replace") for i in ids]
-
-            self._image = (source_ids, words(source_ids, rev_source), target_ids,
-                           words(target_ids, rev_target))
-
-    def add_batch(self, encoder_inputs: Sequence[np.ndarray],
-                  target_weights: Sequence[np.ndarray]) -> None:
-        """Counts a training batch's tokens (for tokens/s)."""
-        self._tokens += batch_tokens(encoder_inputs, target_weights)
+    def add_tokens(self, tokens: int) -> None:
+        """Counts a training batch's tokens (`batch_tokens`, for tokens/s)."""
+        self._tokens += tokens
         self._steps += 1
 
     def write_checkpoint(self, learning_rate: float, step_time: float, loss: float,
@@ -139,6 +151,15 @@ class TrainingSummaries:
                 tf.summary.write(ATTENTION_TAG, image, step=step, metadata=_IMAGE)
         self._writer.flush()
         self._tokens = self._steps = 0
+
+    def write_validation(self, bleu: float, chrf: float) -> None:
+        """Writes a validation's dev BLEU and chrF at the model's global step, then flushes."""
+        step = int(self._model.global_step.numpy())
+        with self._writer.as_default():
+            for tag, value in (("dev/bleu", bleu), ("dev/chrf", chrf)):
+                tf.summary.write(tag, tf.constant(value, tf.float32), step=step,
+                                 metadata=_SCALAR)
+        self._writer.flush()
 
     def close(self) -> None:
         """Flushes and closes the event file."""

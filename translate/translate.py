@@ -32,11 +32,18 @@ if __name__ == "__main__" and not __package__:
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from translate import checkpoints, model_setup, models  # noqa: E402
+from translate import checkpoints, model_setup, models, recipes, settings  # noqa: E402
 from translate.batching import read_data as _read_data  # noqa: E402
-from translate.hparams import BUCKETS, HParams  # noqa: E402
+from translate.hparams import (  # noqa: E402
+    BUCKETS,
+    OPTIMIZERS,
+    SCHEDULES,
+    VOCABULARIES,
+    HParams,
+)
 from translate.infer import evaluation, export, modes, runtime  # noqa: E402
 from translate.infer.batch import BatchTranslator  # noqa: E402
+from translate.infer.codec import Codec, load_codec  # noqa: E402
 from translate.models import TranslationModel  # noqa: E402
 from translate.seq2seq_model import Seq2SeqModel  # noqa: E402
 from translate.train import loop  # noqa: E402
@@ -75,6 +82,33 @@ flags.DEFINE_enum("model", models.DEFAULT_MODEL, list(models.MODELS),
                   "The model, from the registry of translate/models (attention_seq2seq, the "
                   "default, is the original). Decode with the --model a checkpoint was "
                   "trained with.")
+# The modern recipe (translate/recipes.py) and its settings; the defaults are the original's.
+flags.DEFINE_enum("recipe", "original", list(recipes.RECIPES),
+                  "A set of defaults for the flags below: original (the tutorial's) or modern "
+                  "(subwords, Adam, dropout, validation: docs/real_data.md). Flags given "
+                  "explicitly override the recipe.")
+flags.DEFINE_enum("optimizer", "sgd", list(OPTIMIZERS), "sgd (the original), adagrad or adam.")
+flags.DEFINE_enum("learning_rate_schedule", "original", list(SCHEDULES),
+                  "original (decay by --learning_rate_decay_factor when the loss stops "
+                  "falling), constant, rsqrt (warm-up, then 1/sqrt(step)) or linear (warm-up, "
+                  "then down to 0 at --max_steps or --max_train_minutes).")
+flags.DEFINE_integer("warmup_steps", 0, "Steps of linear learning-rate warm-up (not with the "
+                     "original schedule).")
+flags.DEFINE_float("dropout", 0.0, "Drop each RNN layer's inputs and outputs with this "
+                   "probability while training (0: none).")
+flags.DEFINE_float("label_smoothing", 0.0, "Label smoothing of the training loss (0: none; "
+                   "needs --num_samples=0).")
+flags.DEFINE_boolean("bidirectional_encoder", False, "Read the source in both directions.")
+flags.DEFINE_enum("vocabulary", "word", list(VOCABULARIES),
+                  "word (the original's vocabularies and tokenizer) or subword "
+                  "(SentencePiece models of --from_vocab_size/--to_vocab_size pieces, learnt "
+                  "from the training data; detokenized output).")
+flags.DEFINE_boolean("output_projection", False,
+                     "With --num_samples=0, still project the decoder's --size outputs to the "
+                     "vocabulary (proj_w/proj_b) instead of the original's vocabulary-sized "
+                     "cell output: much faster with a large vocabulary.")
+flags.DEFINE_integer("num_samples", 512, "Sampled-softmax samples; 0 (or at least "
+                     "--to_vocab_size) trains with the full softmax.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")
 flags.DEFINE_boolean("normalize_digits", True,
                      "Map every digit to 0 before looking words up, as the original always "
@@ -117,6 +151,10 @@ flags.DEFINE_string("output_file", None,
 flags.DEFINE_string("attention_plot", None,
                     "With --decode: draw the attention heatmap of each line read to this PNG "
                     "file (line i > 1: <stem>-i.png); needs matplotlib.")
+flags.DEFINE_boolean("replace_unk", False,
+                     "With --decode or --eval and word vocabularies: replace each _UNK of an "
+                     "output by the source word the attention weighted most (Luong et al. "
+                     "2015), as written in the source line.")
 flags.DEFINE_boolean("eval", False,
                      "Translate --eval_source and print BLEU and chrF (sacrebleu) against "
                      "--eval_reference, and the decoding speed.")
@@ -138,6 +176,28 @@ flags.DEFINE_string("exported_model", None,
 flags.DEFINE_boolean("tensorboard", False,
                      "While training, write TensorBoard summaries to --train_dir: loss, "
                      "perplexities, learning rate, step time, tokens/s, an attention image.")
+# Training beyond the original (translate/train/loop.py, validation.py); 0/False: off.
+flags.DEFINE_float("max_train_minutes", 0,
+                   "Stop training after this many minutes (wall clock, from the first step), "
+                   "with a final checkpoint (and validation); 0: no limit.")
+flags.DEFINE_integer("steps_per_validation", 0,
+                     "Every this many global steps, translate --from_dev_data greedily, print "
+                     "its sacreBLEU against --to_dev_data and keep the best parameters in "
+                     "<train_dir>/best (which --train_dir <train_dir>/best decodes); 0: never.")
+flags.DEFINE_integer("early_stopping", 0,
+                     "Stop after this many validations in a row without a better dev BLEU "
+                     "(0: never).")
+flags.DEFINE_integer("average_checkpoints", 0,
+                     "At the end of training, average the last this many checkpoints into "
+                     "<train_dir>/averaged (validated; it becomes best/ if better); 0: off.")
+flags.DEFINE_boolean("restore_best", False,
+                     "At the end of training with validation, save the best parameters as the "
+                     "final checkpoint of --train_dir, so that a plain --decode uses them "
+                     "(default: --train_dir keeps the last ones, as the original).")
+flags.DEFINE_integer("batch_tokens", 0,
+                     "Size training batches in tokens: a batch of a bucket holds this many "
+                     "target positions (padding included) instead of --batch_size pairs; 0: "
+                     "off.")
 
 FLAGS = flags.FLAGS
 
@@ -146,23 +206,37 @@ _buckets = [tuple(b) for b in BUCKETS]
 
 
 def hparams_from_flags() -> HParams:
-    """The model configuration the flags describe."""
-    return HParams(
-        learning_rate=FLAGS.learning_rate,
-        learning_rate_decay_factor=FLAGS.learning_rate_decay_factor,
-        max_gradient_norm=FLAGS.max_gradient_norm,
-        batch_size=FLAGS.batch_size,
-        size=FLAGS.size,
-        num_layers=FLAGS.num_layers,
-        from_vocab_size=FLAGS.from_vocab_size,
-        to_vocab_size=FLAGS.to_vocab_size,
-        use_lstm=FLAGS.use_lstm,
-        use_fp16=FLAGS.use_fp16,
-        buckets=tuple(_buckets),
-        mixed_precision=FLAGS.mixed_precision,
-        xla_decode=FLAGS.xla_decode,
-        model=FLAGS.model,
-    )
+    """The model configuration: the flags given explicitly, else the settings of the
+    checkpoint to restore, else the flags' values (see `settings_from_flags`).
+
+    Returns:
+      The configuration.
+
+    Raises:
+      ValueError: a flag given explicitly contradicts the checkpoint's settings.
+    """
+    return settings_from_flags()[0]
+
+
+def settings_from_flags() -> tuple[HParams, bool]:
+    """(hparams, normalize_digits) of this run (`translate.settings.resolve_settings`).
+
+    A trained model's settings.json (or, for a checkpoint without one, its variables) fill
+    every setting the user did not give, so decoding needs no size flags; without a
+    checkpoint the flags (or --recipe) decide, as in the original.
+
+    Returns:
+      (hparams, normalize_digits).
+
+    Raises:
+      ValueError: a flag given explicitly contradicts the checkpoint's settings, or its
+        settings.json is damaged.
+    """
+    names = [name for name in (*settings.FIELDS, "normalize_digits") if name in FLAGS]
+    return settings.resolve_settings(
+        {name: FLAGS[name].value for name in names},
+        {name for name in names if FLAGS[name].present},
+        FLAGS.train_dir, FLAGS.checkpoint_path)
 
 
 def read_data(source_path: str, target_path: str, max_size: int | None = None) -> list:
@@ -190,6 +264,8 @@ def create_model(session: object, forward_only: bool) -> TranslationModel:
 
 def train() -> None:
     """Trains on --from_train_data/--to_train_data (or WMT), checkpointing to --train_dir."""
+    # A resumed run keeps the settings (digits included) it was started with.
+    hparams, normalize_digits = settings_from_flags()
     config = loop.TrainConfig(
         data_dir=FLAGS.data_dir,
         train_dir=FLAGS.train_dir,
@@ -201,7 +277,7 @@ def train() -> None:
         steps_per_checkpoint=FLAGS.steps_per_checkpoint,
         max_steps=FLAGS.max_steps,
         progress_bar=FLAGS.progress_bar,
-        normalize_digits=FLAGS.normalize_digits,
+        normalize_digits=normalize_digits,
         distribution_strategy=FLAGS.distribution_strategy,
         num_gpus=FLAGS.num_gpus,
         devices=tuple(FLAGS.devices),
@@ -209,29 +285,41 @@ def train() -> None:
         nan_policy=FLAGS.nan_policy,
         checkpoint_path=FLAGS.checkpoint_path,
         tensorboard=FLAGS.tensorboard,
+        max_train_minutes=FLAGS.max_train_minutes,
+        steps_per_validation=FLAGS.steps_per_validation,
+        early_stopping=FLAGS.early_stopping,
+        average_checkpoints=FLAGS.average_checkpoints,
+        restore_best=FLAGS.restore_best,
+        batch_tokens=FLAGS.batch_tokens,
     )
-    loop.train(hparams_from_flags(), config)
+    loop.train(hparams, config)
 
 
-def load_for_decoding() -> tuple[TranslationModel, dict[bytes, int], list[bytes]]:
+def _model_dir() -> str:
+    """The directory of the checkpoint to restore (its settings and subword models)."""
+    if FLAGS.checkpoint_path:
+        return os.path.dirname(FLAGS.checkpoint_path) or "."
+    return FLAGS.train_dir
+
+
+def load_for_decoding() -> tuple[TranslationModel, Codec]:
     """The forward-only model of the flags, restored, and its vocabularies.
 
     Returns:
-      (model, source vocabulary token -> id, target vocabulary id -> token).
+      (model, codec: source lines to ids and output ids to text, `translate.infer.codec`).
+
+    Raises:
+      FileNotFoundError: a vocabulary file or subword model is missing.
+      ValueError: a vocabulary does not fit the model.
     """
-    model = create_model(None, True)
+    hparams, normalize_digits = settings_from_flags()
+    model = model_setup.create_model(hparams, FLAGS.train_dir, True,
+                                     checkpoint_path=FLAGS.checkpoint_path)
     if not FLAGS.checkpoint_path and checkpoints.latest_checkpoint(FLAGS.train_dir) is None:
         print(f"Warning: no checkpoint in --train_dir={FLAGS.train_dir}; translating with "
               "untrained random parameters.", file=sys.stderr)
-    source_vocab, rev_target_vocab = model_setup.load_vocabularies(
-        FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    from_path, to_path = model_setup.vocabulary_paths(
-        FLAGS.data_dir, FLAGS.from_vocab_size, FLAGS.to_vocab_size)
-    model_setup.check_vocabulary_size(max(source_vocab.values(), default=-1) + 1, from_path,
-                                      FLAGS.from_vocab_size, "--from_vocab_size")
-    model_setup.check_vocabulary_size(len(rev_target_vocab), to_path, FLAGS.to_vocab_size,
-                                      "--to_vocab_size")
-    return model, source_vocab, rev_target_vocab
+    codec = load_codec(hparams, FLAGS.data_dir, _model_dir(), normalize_digits)
+    return model, codec
 
 
 def decode() -> None:
@@ -239,8 +327,8 @@ def decode() -> None:
     with the opt-in flags of `translate.infer.modes`)."""
     options = modes.DecodeOptions(
         beam_size=FLAGS.beam_size, nbest=FLAGS.nbest, batch_size=FLAGS.batch_size,
-        normalize_digits=FLAGS.normalize_digits, input_file=FLAGS.input_file,
-        output_file=FLAGS.output_file, attention_plot=FLAGS.attention_plot)
+        input_file=FLAGS.input_file, output_file=FLAGS.output_file,
+        attention_plot=FLAGS.attention_plot, replace_unk=FLAGS.replace_unk)
     options.validate()
     modes.run_decode(*load_for_decoding(), options)
 
@@ -255,7 +343,7 @@ def evaluate() -> None:
                          "--from_dev_data and --to_dev_data)")
     translator = BatchTranslator(
         *load_for_decoding(), beam_size=FLAGS.beam_size, batch_size=FLAGS.batch_size,
-        normalize_digits=FLAGS.normalize_digits)
+        replace_unk=FLAGS.replace_unk)
     print(evaluation.evaluate_files(translator, source, reference).summary())
 
 
@@ -266,7 +354,7 @@ def export_model() -> None:
     """--export_dir: writes the model in --export_format (`translate.infer.export`)."""
     beam_size = 1 if FLAGS.beam_size is None else FLAGS.beam_size
     export.export_model(*load_for_decoding(), FLAGS.export_dir, FLAGS.export_format,
-                        beam_size=beam_size, normalize_digits=FLAGS.normalize_digits)
+                        beam_size=beam_size)
     method = "greedy" if beam_size == 1 else f"beam search ({beam_size})"
     where = FLAGS.export_dir
     if FLAGS.export_format != "savedmodel":
@@ -314,6 +402,7 @@ def main(argv: list[str]) -> int:
               "(see --helpshort).", file=sys.stderr)
         return 1
     try:
+        recipes.apply_recipe(FLAGS.recipe, FLAGS)
         if FLAGS.self_test:
             self_test()
         elif FLAGS.export_dir:

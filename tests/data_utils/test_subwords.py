@@ -165,15 +165,53 @@ def test_prepare_subword_data_writes_models_and_ids(tmp_path):
     paths = subwords.prepare_subword_data(
         str(data_dir), *(str(tmp_path / n) for n in ("train.en", "train.fr", "dev.en", "dev.fr")),
         280, 284)
+    # The id files go to data_dir: the corpus directory may be read-only.
     assert paths == (
-        f"{tmp_path}/train.en.spm280", f"{tmp_path}/train.fr.spm284",
-        f"{tmp_path}/dev.en.spm280", f"{tmp_path}/dev.fr.spm284",
+        f"{data_dir}/train.en.spm280", f"{data_dir}/train.fr.spm284",
+        f"{data_dir}/dev.en.spm280", f"{data_dir}/dev.fr.spm284",
         f"{data_dir}/spm280.from.model", f"{data_dir}/spm284.to.model",
     )
     assert subwords.SubwordVocabulary(paths[4]).size == 280
     assert subwords.SubwordVocabulary(paths[5]).size == 284
     with open(paths[3], "rb") as dev_ids:
         assert len(dev_ids.read().splitlines()) == 5
+    assert sorted(os.listdir(tmp_path)) == ["data", "dev.en", "dev.fr", "train.en", "train.fr"]
+
+
+def test_prepare_subword_data_keeps_same_named_files_apart(tmp_path):
+    lines = _corpus_lines(300)
+    for side in ("en", "fr"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (tmp_path / side / "dev.txt").write_text(f"{side}\n", encoding="utf-8")
+    inputs = [str(tmp_path / side / f"{name}.txt") for name in ("train", "dev")
+              for side in ("en", "fr")]
+    paths = subwords.prepare_subword_data(str(tmp_path / "data"), *inputs, 280, 280)
+    assert [os.path.basename(p) for p in paths[:4]] == [
+        "train.from.train.txt.spm280", "train.to.train.txt.spm280",
+        "dev.from.dev.txt.spm280", "dev.to.dev.txt.spm280"]
+    vocabulary = subwords.SubwordVocabulary(paths[5])
+    with open(paths[3], "rb") as ids:
+        assert vocabulary.decode([int(i) for i in ids.read().split()]) == "fr"
+
+
+def test_copy_subword_models_keeps_equal_files_and_refuses_others(model_path, tmp_path):
+    source = tmp_path / "data"
+    source.mkdir()
+    with open(model_path, "rb") as model:
+        data = model.read()
+    (source / "spm300.from.model").write_bytes(data)
+    (source / "spm300.to.model").write_bytes(data)
+    target = tmp_path / "train"
+    copies = subwords.copy_subword_models(str(source), str(target), 300, 300)
+    assert copies == (str(target / "spm300.from.model"), str(target / "spm300.to.model"))
+    assert all(open(path, "rb").read() == data for path in copies)
+    assert subwords.copy_subword_models(str(source), str(target), 300, 300) == copies
+    (target / "spm300.to.model").write_bytes(data + b"other")
+    with pytest.raises(ValueError, match=r"spm300\.to\.model differs from .*data"):
+        subwords.copy_subword_models(str(source), str(target), 300, 300)
+    with pytest.raises(FileNotFoundError, match="spm400.from.model"):
+        subwords.copy_subword_models(str(source), str(target), 400, 300)
 
 
 def test_prepare_subword_data_checks_line_counts_first(tmp_path):

@@ -13,6 +13,7 @@ from translate_testlib import TF1_CKPT, read_flags
 from translate import model_setup
 from translate.demo import run_demo, vocabulary_size
 from translate.hparams import HParams
+from translate.infer.codec import WordCodec
 from translate.model_setup import create_model
 from translate.models import TranslationModel
 
@@ -38,6 +39,11 @@ class Loaded:
     source_vocab: dict[bytes, int]
     rev_target_vocab: list[bytes]
     flags: list[str]
+
+    @property
+    def codec(self) -> WordCodec:
+        """The vocabularies as the translators take them."""
+        return WordCodec(self.source_vocab, self.rev_target_vocab)
 
 
 @functools.cache

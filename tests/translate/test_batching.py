@@ -114,3 +114,12 @@ def test_empty_training_data_is_a_clear_error():
 def test_get_batch_from_empty_bucket_names_it():
     with pytest.raises(ValueError, match=r"bucket 1 \(10, 15\) holds no sentence pair"):
         batching.get_batch([[([4], [5])], []], 1, BUCKETS, 2)
+
+
+def test_token_batch_sizes_fill_each_bucket_with_about_the_same_tokens():
+    buckets = [(5, 10), (10, 15), (20, 25), (40, 50)]
+    assert batching.token_batch_sizes(1000, buckets) == [100, 66, 40, 20]
+    # Never an empty batch, even when one sentence is longer than the budget.
+    assert batching.token_batch_sizes(30, buckets) == [3, 2, 1, 1]
+    with pytest.raises(ValueError, match="batch_tokens must be at least 1"):
+        batching.token_batch_sizes(0, buckets)

@@ -28,8 +28,7 @@ from translate.infer.runtime import read_sentences
 def test_batched_decode_of_golden_inputs_prints_the_originals_answers(config, beam_size):
     # beam_size None: the original's greedy decode in batches; 1: the same search, beam of 1.
     loaded = golden_model(config)
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                                 beam_size=beam_size, batch_size=16)
+    translator = BatchTranslator(loaded.model, loaded.codec, beam_size=beam_size, batch_size=16)
     hypotheses = translator.translate(golden_inputs(config))
     assert [h[0].text for h in hypotheses] == golden_answers(config)
 
@@ -49,8 +48,7 @@ def test_beam_size_one_prints_exactly_the_original_output(tmp_path):
 
 def test_log_probs_are_the_models_and_beams_are_sorted():
     loaded = golden_model("lstm1_full")
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                                 beam_size=4)
+    translator = BatchTranslator(loaded.model, loaded.codec, beam_size=4)
     sentences = golden_inputs("lstm1_full")[:12]
     for sentence, hypotheses in zip(sentences, translator.translate(sentences, nbest=4)):
         log_probs = [h.log_prob for h in hypotheses]
@@ -84,8 +82,7 @@ def test_beam_of_four_never_scores_below_greedy_on_a_trained_demo_model(trained_
     assert len(sentences) == 200
 
     def best(beam_size: int) -> list:
-        translator = BatchTranslator(loaded.model, loaded.source_vocab,
-                                     loaded.rev_target_vocab, beam_size=beam_size)
+        translator = BatchTranslator(loaded.model, loaded.codec, beam_size=beam_size)
         return [h[0] for h in translator.translate(sentences)]
 
     greedy, beam = best(1), best(4)
@@ -115,8 +112,7 @@ def test_nbest_output_format(tmp_path):
     assert scores[:3] == sorted(scores[:3], reverse=True)
     # The first of each block is what --beam_size=3 alone prints.
     loaded = golden_model("lstm1_full")
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                                 beam_size=3)
+    translator = BatchTranslator(loaded.model, loaded.codec, beam_size=3)
     best = translator.translate([b"I'm wet.", b"She liked it."])
     assert [rows[0].group(3), rows[3].group(3)] == [h[0].text for h in best]
 
@@ -124,8 +120,8 @@ def test_nbest_output_format(tmp_path):
 def test_format_hypotheses():
     from translate.infer.batch import Hypothesis
 
-    hypotheses = [Hypothesis((4, 5), (b"le", b"chat"), -1.23456),
-                  Hypothesis((4,), (b"le",), -2.5)]
+    hypotheses = [Hypothesis((4, 5), (b"le", b"chat"), "le chat", -1.23456),
+                  Hypothesis((4,), (b"le",), "le", -2.5)]
     assert format_hypotheses(hypotheses, nbest=False) == "le chat"
     assert format_hypotheses(hypotheses, nbest=True) == "1\t-1.2346\tle chat\n2\t-2.5000\tle"
 
@@ -154,8 +150,7 @@ def test_decode_file_with_nbest(tmp_path):
     output = tmp_path / "out.txt"
     from translate.infer.batch import decode_file
 
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                                 beam_size=2, batch_size=2)
+    translator = BatchTranslator(loaded.model, loaded.codec, beam_size=2, batch_size=2)
     report = decode_file(translator, str(source), str(output), nbest=2)
     assert report.sentences == 3 and report.seconds > 0
     lines = output.read_text(encoding="utf-8").split("\n")
@@ -186,5 +181,6 @@ def test_bad_flag_combinations_are_clear_errors(tmp_path):
 def test_default_options_are_the_originals():
     assert DecodeOptions().is_original
     assert not DecodeOptions(beam_size=1).is_original
+    assert not DecodeOptions(replace_unk=True).is_original
     assert plot_path("a/out.png", 1) == "a/out.png"
     assert plot_path("a/out.png", 3) == "a/out-3.png"

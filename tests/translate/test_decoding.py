@@ -11,6 +11,7 @@ import pytest
 
 from translate import model_setup, runtime_env
 from translate.infer import interactive
+from translate.infer.codec import WordCodec
 from translate.seq2seq_model import Seq2SeqModel
 
 BUCKETS = [(2, 4), (4, 6)]
@@ -26,14 +27,14 @@ def model():
 
 @pytest.fixture(scope="module")
 def vocab():
-    return {w: i for i, w in enumerate(SOURCE_WORDS)}, TARGET_WORDS
+    return WordCodec({w: i for i, w in enumerate(SOURCE_WORDS)}, TARGET_WORDS)
 
 
 @pytest.mark.slow
 def test_prompts_answers_and_final_prompt(model, vocab):
     stdin = io.BytesIO(b"one two\n\nthree one two three one\nlast line without newline")
     stdout = io.StringIO()
-    assert interactive.interactive_decode(model, *vocab, stdin=stdin, stdout=stdout) == 4
+    assert interactive.interactive_decode(model, vocab, stdin=stdin, stdout=stdout) == 4
     out = stdout.getvalue()
     # "> " + (answer + "\n> ") per line read.
     assert out.startswith("> ")
@@ -47,13 +48,13 @@ def test_prompts_answers_and_final_prompt(model, vocab):
 
 def test_empty_input_prints_only_the_prompt(model, vocab):
     stdout = io.StringIO()
-    assert interactive.interactive_decode(model, *vocab, stdin=io.BytesIO(b""), stdout=stdout) == 0
+    assert interactive.interactive_decode(model, vocab, stdin=io.BytesIO(b""), stdout=stdout) == 0
     assert stdout.getvalue() == "> "
 
 
 def test_invalid_utf8_and_unknown_words_still_get_an_answer(model, vocab):
     stdout = io.StringIO()
-    interactive.interactive_decode(model, *vocab, stdin=io.BytesIO(b"\xff\xfe one \x80\n"),
+    interactive.interactive_decode(model, vocab, stdin=io.BytesIO(b"\xff\xfe one \x80\n"),
                                 stdout=stdout)
     assert re.fullmatch(r"> [^\n]*\n> ", stdout.getvalue())
 
@@ -79,7 +80,7 @@ def test_greedy_decode_is_the_argmax_of_the_forward_step(model):
 
 
 def test_truncation_warning(model, vocab, caplog):
-    line = interactive.translate_line(model, b"one two three one two\n", *vocab)
+    line = interactive.translate_line(model, b"one two three one two\n", vocab)
     assert isinstance(line, str)
     assert "Sentence truncated: one two three one two" in caplog.text
 

@@ -12,6 +12,7 @@ from translate.demo import demo_tokens, run_demo
 from translate.hparams import HParams
 from translate.infer import interactive
 from translate.infer.batch import BatchTranslator
+from translate.infer.codec import WordCodec
 from translate.model_setup import create_model
 
 TINY = HParams(size=16, num_layers=1, batch_size=16)
@@ -62,9 +63,10 @@ def test_batched_translation_equals_decode_one_by_one(tiny_demo):
     # Mixed lengths, so that sentences of several buckets share a call.
     sentences = [s.encode() for s in result.sources[:10]] + [b"", b"one " * 12,
                                                              b"zzz unknown words"]
-    translator = BatchTranslator(model, source_vocab, rev_target_vocab, batch_size=4)
+    codec = WordCodec(source_vocab, rev_target_vocab)
+    translator = BatchTranslator(model, codec, batch_size=4)
     for sentence, hypotheses in zip(sentences, translator.translate(sentences)):
-        one = interactive.translate_line(model, sentence, source_vocab, rev_target_vocab)
+        one = interactive.translate_line(model, sentence, codec)
         assert one == hypotheses[0].text
     assert [h[0].text for h in translator.translate(
         [s.encode() for s in result.sources])] == result.translations

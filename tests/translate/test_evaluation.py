@@ -6,12 +6,13 @@ import math
 import re
 
 import pytest
+import sacrebleu
 from features_testlib import golden_answers, golden_inputs, golden_model, load_demo_model
 from translate_testlib import copy_golden, read_flags, run_cli
 
 from translate.infer import metrics
 from translate.infer.batch import BatchTranslator
-from translate.infer.evaluation import evaluate_files, reference_text
+from translate.infer.evaluation import evaluate_files, score_lines
 
 
 def test_exact_match():
@@ -45,9 +46,30 @@ def test_mismatched_lengths_are_an_error():
         metrics.corpus_scores(["a", "b"], ["a"])
 
 
-def test_references_are_tokenized_as_the_models_targets():
-    assert reference_text(b"Le 1er mai, 2021.", True) == "Le 0er mai , 0000 ."
-    assert reference_text(b"Le 1er mai, 2021.", False) == "Le 1er mai , 2021 ."
+def test_13a_tokenizes_detokenized_text_where_none_does_not():
+    # 13a splits the punctuation off the words, so detokenized text scores as its tokens.
+    detokenized, tokenized = ["Le chat, noir dort."], ["Le chat , noir dort ."]
+    scores = metrics.corpus_scores(detokenized, tokenized, tokenize="13a")
+    assert scores.bleu == pytest.approx(100.0) and "tok:13a" in scores.bleu_signature
+    assert metrics.corpus_scores(detokenized, tokenized).bleu < 50
+
+
+def test_score_lines_scores_raw_references_with_13a():
+    loaded = golden_model("gru2_sampled")
+    translator = BatchTranslator(loaded.model, loaded.codec)
+    sources = golden_inputs("gru2_sampled")[:8]
+    answers = golden_answers("gru2_sampled")[:8]
+    # The same answers written as plain text (no space before the punctuation), with line
+    # ends: 13a tokenizes them back to the model's tokens.
+    references = [a.replace(" .", ".").replace(" ,", ",").encode() + b"\r\n" for a in answers]
+    assert references != [a.encode() for a in answers]
+    result = score_lines(translator, sources, references)
+    assert result.translations == answers
+    assert result.references == [r.decode().rstrip() for r in references]
+    assert result.scores.bleu == pytest.approx(100.0)
+    assert "tok:13a" in result.scores.bleu_signature
+    with pytest.raises(ValueError, match="8 source lines but 7 references"):
+        score_lines(translator, sources, references[:7])
 
 
 @pytest.mark.slow
@@ -56,7 +78,7 @@ def test_golden_decode_scores_100_against_the_originals_own_output(tmp_path):
     source, reference = tmp_path / "src.txt", tmp_path / "ref.txt"
     source.write_bytes(b"\n".join(golden_inputs("gru2_sampled")) + b"\n")
     reference.write_text("\n".join(golden_answers("gru2_sampled")) + "\n", encoding="utf-8")
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab)
+    translator = BatchTranslator(loaded.model, loaded.codec)
     result = evaluate_files(translator, str(source), str(reference))
     assert result.scores.bleu == pytest.approx(100.0)
     assert result.scores.chrf == pytest.approx(100.0)
@@ -66,7 +88,7 @@ def test_golden_decode_scores_100_against_the_originals_own_output(tmp_path):
 
 def test_eval_files_must_align(tmp_path):
     loaded = golden_model("lstm1_full")
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab)
+    translator = BatchTranslator(loaded.model, loaded.codec)
     (tmp_path / "a").write_text("one\ntwo\n")
     (tmp_path / "b").write_text("un\n")
     with pytest.raises(ValueError, match=r"a has 2 lines but .*b has 1; they must be aligned"):
@@ -81,14 +103,17 @@ def test_beam_search_scores_on_the_trained_demo(trained_demo):
     loaded = load_demo_model(trained_demo)
     results = {}
     for beam_size in (None, 4):
-        translator = BatchTranslator(loaded.model, loaded.source_vocab,
-                                     loaded.rev_target_vocab, beam_size=beam_size)
+        translator = BatchTranslator(loaded.model, loaded.codec, beam_size=beam_size)
         results[beam_size] = evaluate_files(translator, trained_demo["dev_source"],
                                             trained_demo["dev_reference"])
     greedy, beam = results[None], results[4]
-    # The demo's own report (exact match, BLEU) came from the same greedy translations.
-    assert greedy.scores.bleu == pytest.approx(trained_demo["result"].bleu)
+    # The demo's own report came from the same greedy translations; --eval scores them
+    # against the raw reference lines, as sacrebleu's default (13a) does.
     assert greedy.translations == trained_demo["result"].translations
+    with open(trained_demo["dev_reference"], encoding="utf-8") as f:
+        references = f.read().splitlines()
+    expected = sacrebleu.corpus_bleu(greedy.translations, [references]).score
+    assert greedy.scores.bleu == pytest.approx(expected)
     assert greedy.scores.bleu > 50 and beam.scores.bleu > 50
     assert beam.method == "beam search (4)" and greedy.method == "greedy"
 
@@ -106,7 +131,7 @@ def test_eval_command_line(tmp_path):
     out = proc.stdout.decode().split("\n")
     assert out[0] == "Reading model parameters from train/translate.ckpt-2000"
     assert out[1] == "BLEU 100.00  chrF 100.00  (48 sentences, greedy)"
-    assert out[2].startswith("  nrefs:1|case:mixed|eff:no|tok:none|smooth:exp|version:")
+    assert out[2].startswith("  nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
     assert out[3].startswith("  nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:")
     assert re.fullmatch(r"Decoding: 48 sentences in \d+\.\d\d s, \d+\.\d sentences/s "
                         r"\(batches of 16\)\.", out[4])

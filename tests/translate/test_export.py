@@ -20,6 +20,7 @@ from translate_testlib import copy_golden, read_flags, run_cli
 from data_utils.tokenizer import normalized_tokens
 from translate import batching
 from translate.infer.batch import BatchTranslator
+from translate.infer.codec import WordCodec
 from translate.infer.export import Translator, bucket_ids, export_saved_model
 from translate.infer.runtime import read_sentences
 
@@ -67,14 +68,14 @@ def run_loader(export_dir: str, lines: list[bytes], tmp_path, how: str = "transl
 @pytest.fixture(scope="module")
 def golden_translator():
     loaded = golden_model("lstm1_full")
-    return Translator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab)
+    return Translator(loaded.model, loaded.codec)
 
 
 @pytest.mark.parametrize("normalize_digits", [True, False])
 def test_graph_tokenizer_is_the_tutorials(normalize_digits):
     loaded = golden_model("lstm1_full")
-    translator = Translator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                            normalize_digits=normalize_digits)
+    translator = Translator(loaded.model, WordCodec(loaded.source_vocab, loaded.rev_target_vocab,
+                                                    normalize_digits))
     sentences = golden_inputs("gru2_sampled") + TRICKY
     tokens = translator.tokenize(sentences).to_list()
     assert tokens == [normalized_tokens(s, normalize_digits=normalize_digits)
@@ -108,12 +109,11 @@ def test_exported_golden_model_translates_as_the_original_in_a_fresh_process(tmp
 def test_exported_beam_search_matches_decode(trained_demo, tmp_path):
     loaded = load_demo_model(trained_demo)
     export_dir = str(tmp_path / "beam4")
-    export_saved_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, export_dir,
+    export_saved_model(loaded.model, loaded.codec, export_dir,
                        beam_size=4)
     sentences = read_sentences(trained_demo["dev_source"])[:60] + [
         b"", b"the first of May nineteen ninety", b"zzz unknown words"]
-    translator = BatchTranslator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                                 beam_size=4)
+    translator = BatchTranslator(loaded.model, loaded.codec, beam_size=4)
     expected = [h[0].text for h in translator.translate(sentences)]
     # Through the serving signature; no sentence is long enough for buckets 2 and 3, whose
     # sub-batches are empty.
@@ -123,8 +123,26 @@ def test_exported_beam_search_matches_decode(trained_demo, tmp_path):
 def test_export_refuses_bad_beam_and_existing_directory(tmp_path):
     loaded = golden_model("lstm1_full")
     with pytest.raises(ValueError, match="beam size must be between 1 and"):
-        Translator(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, beam_size=0)
+        Translator(loaded.model, loaded.codec, beam_size=0)
     (tmp_path / "taken").mkdir()
     with pytest.raises(FileExistsError, match="already exists"):
-        export_saved_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                           str(tmp_path / "taken"))
+        export_saved_model(loaded.model, loaded.codec, str(tmp_path / "taken"))
+
+
+def test_saved_model_refuses_subword_vocabularies(tmp_path):
+    pytest.importorskip("sentencepiece")
+    from data_utils import subwords
+    from translate.infer.codec import SubwordCodec
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(f"le chat noir numéro {i}" for i in range(300)) + "\n",
+                      encoding="utf-8")
+    subwords.train_subword_model(str(corpus), str(tmp_path / "m.model"), 290)
+    vocabulary = subwords.SubwordVocabulary(str(tmp_path / "m.model"))
+    loaded = golden_model("lstm1_full")
+    with pytest.raises(ValueError, match=r"SavedModel export takes word vocabularies only .* "
+                                         r"export with --export_format tflite or "
+                                         r"--export_format onnx"):
+        export_saved_model(loaded.model, SubwordCodec(vocabulary, vocabulary),
+                           str(tmp_path / "exported"))
+    assert not (tmp_path / "exported").exists()

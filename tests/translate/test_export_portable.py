@@ -9,11 +9,13 @@ import subprocess
 import sys
 
 import pytest
+import tensorflow as tf
 from features_testlib import golden_answers, golden_inputs, golden_model, load_demo_model
 from translate_testlib import REPO, copy_golden, read_flags, run_cli
 
 from translate.infer import runtime
 from translate.infer.batch import BatchTranslator
+from translate.infer.codec import output_text
 from translate.infer.export import export_model
 from translate.infer.runtime import read_sentences
 
@@ -79,7 +81,7 @@ def test_golden_checkpoint_exports_translate_as_the_original(export_format, tmp_
 def test_python_m_translate_decodes_with_an_exported_model(tmp_path):
     loaded = golden_model("lstm1_full")
     export_dir = str(tmp_path / "exported")
-    export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, export_dir,
+    export_model(loaded.model, loaded.codec, export_dir,
                  "tflite")
     (tmp_path / "in.txt").write_bytes(b"\n".join(golden_inputs("lstm1_full")) + b"\n")
     proc = run_cli(["--decode", f"--exported_model={export_dir}/model.tflite",
@@ -97,13 +99,12 @@ def test_exported_lstm_model_translates_tricky_lines_as_decode(export_format, tm
 
     loaded = golden_model("lstm1_full")
     export_dir = str(tmp_path / "exported")
-    export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, export_dir,
+    export_model(loaded.model, loaded.codec, export_dir,
                  export_format)
     translator = runtime.load_exported(export_dir if export_format == "savedmodel" else
                                        os.path.join(export_dir, f"model.{export_format}"))
     lines = golden_inputs("lstm1_full") + TRICKY
-    expected = [translate_line(loaded.model, line, loaded.source_vocab,
-                               loaded.rev_target_vocab) for line in lines]
+    expected = [translate_line(loaded.model, line, loaded.codec) for line in lines]
     assert [translator.translate(line) for line in lines] == expected
 
 
@@ -112,13 +113,12 @@ def test_exported_lstm_model_translates_tricky_lines_as_decode(export_format, tm
 def test_exported_beam_search_matches_decode(export_format, trained_demo, tmp_path):
     loaded = load_demo_model(trained_demo)
     export_dir = str(tmp_path / "beam4")
-    export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab, export_dir,
+    export_model(loaded.model, loaded.codec, export_dir,
                  export_format, beam_size=4)
     sentences = read_sentences(trained_demo["dev_source"])[:40] + [
         b"", b"the first of May nineteen ninety", b"zzz unknown words"]
     expected = [h[0].text for h in BatchTranslator(
-        loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-        beam_size=4).translate(sentences)]
+        loaded.model, loaded.codec, beam_size=4).translate(sentences)]
     translator = runtime.load_exported(os.path.join(export_dir, f"model.{export_format}"))
     assert translator.beam_size == 4
     assert [translator.translate(s) for s in sentences] == expected
@@ -154,15 +154,49 @@ def test_runtime_command_line_reports_errors_in_one_line(tmp_path):
 def test_export_refuses_unknown_format_and_existing_directory(tmp_path):
     loaded = golden_model("lstm1_full")
     with pytest.raises(ValueError, match="export format must be one of"):
-        export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                     str(tmp_path / "x"), "coreml")
+        export_model(loaded.model, loaded.codec, str(tmp_path / "x"), "coreml")
     (tmp_path / "taken").mkdir()
     with pytest.raises(FileExistsError, match="already exists"):
-        export_model(loaded.model, loaded.source_vocab, loaded.rev_target_vocab,
-                     str(tmp_path / "taken"), "tflite")
+        export_model(loaded.model, loaded.codec, str(tmp_path / "taken"), "tflite")
 
 
 def test_output_text_is_the_originals():
     vocabulary = [b"_PAD", b"_GO", b"_EOS", b"_UNK", b"le", b"\xff"]
-    assert runtime.output_text(vocabulary, [4, 5, 9, 2, 4]) == "le \ufffd _UNK"
-    assert runtime.output_text(vocabulary, [2, 4]) == ""
+    assert output_text(vocabulary, [4, 5, 9, 2, 4]) == "le \ufffd _UNK"
+    assert output_text(vocabulary, [2, 4]) == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("export_format", FORMATS)
+def test_subword_export_round_trip(export_format, tmp_path):
+    from data_utils import subwords
+    from translate.hparams import BUCKETS
+    from translate.infer.codec import SubwordCodec
+    from translate.seq2seq_model import Seq2SeqModel
+
+    pytest.importorskip("sentencepiece")
+    lines = [f"le chat noir numéro {i} mange {i * 7} souris grises" for i in range(300)]
+    corpus = tmp_path / "train.fr"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    subwords.train_subword_model(str(corpus), str(tmp_path / "spm.model"), 300)
+    vocabulary = subwords.SubwordVocabulary(str(tmp_path / "spm.model"))
+    codec = SubwordCodec(vocabulary, vocabulary)
+    tf.random.set_seed(3)
+    model = Seq2SeqModel(300, 300, BUCKETS, 16, 1, 5.0, 1, 0.5, 0.99, forward_only=True)
+    export_dir = str(tmp_path / "exported")
+    export_model(model, codec, export_dir, export_format)
+    assert sorted(os.listdir(export_dir)) == sorted(
+        [f"model.{export_format}", runtime.METADATA_FILE, "source.model", "target.model"])
+    with open(os.path.join(export_dir, runtime.METADATA_FILE), encoding="utf-8") as f:
+        assert json.load(f)["vocabulary"] == "subword"
+    # The corpus model moved away: the export reads its own copies.
+    os.remove(tmp_path / "spm.model")
+    translator = runtime.load_exported(os.path.join(export_dir, f"model.{export_format}"))
+    sentences = [line.encode() for line in lines[:6]] + [b"", "été 42 °C".encode()]
+    expected = [h[0].text for h in BatchTranslator(model, codec).translate(sentences)]
+    outputs = [translator.translate(s) for s in sentences]
+    assert outputs == expected
+    # Detokenized text: the decode of the output ids, not pieces joined by spaces.
+    ids = [list(h[0].ids) for h in BatchTranslator(model, codec).translate(sentences)]
+    assert outputs == [vocabulary.decode(i) for i in ids]
+    assert any(ids) and not any("\u2581" in text for text in outputs)

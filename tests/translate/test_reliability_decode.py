@@ -16,6 +16,7 @@ from translate_testlib import TINY_FLAGS, run_cli
 
 from data_utils.vocabulary import _START_VOCAB
 from translate.infer import interactive
+from translate.infer.codec import WordCodec
 from translate.seq2seq_model import Seq2SeqModel
 
 SOURCE_WORDS = [b"one", b"two", b"three", b"the", b"of", b"may", b"first", b"0", b"00", b"."]
@@ -44,8 +45,8 @@ def decoder():
 @given(sentence=SENTENCES, normalize=st.booleans())
 def test_any_line_gets_a_translation(decoder, sentence, normalize):
     model, source_vocab, rev_target_vocab = decoder
-    translation = interactive.translate_line(model, sentence, source_vocab, rev_target_vocab,
-                                          normalize)
+    translation = interactive.translate_line(
+        model, sentence, WordCodec(source_vocab, rev_target_vocab, normalize))
     words = translation.split(" ") if translation else []
     assert len(words) <= BUCKETS[-1][1]
     assert all(word.encode("utf-8") in rev_target_vocab for word in words)
@@ -56,12 +57,12 @@ def test_any_line_gets_a_translation(decoder, sentence, normalize):
 def test_interactive_loop_answers_every_line(decoder, stdin):
     model, source_vocab, rev_target_vocab = decoder
     out = io.StringIO()
-    count = interactive.interactive_decode(model, source_vocab, rev_target_vocab,
-                                        stdin=io.BytesIO(stdin), stdout=out)
+    codec = WordCodec(source_vocab, rev_target_vocab)
+    count = interactive.interactive_decode(model, codec, stdin=io.BytesIO(stdin), stdout=out)
     lines = io.BytesIO(stdin).readlines()
     assert count == len(lines)
     expected = "> " + "".join(
-        interactive.translate_line(model, line, source_vocab, rev_target_vocab) + "\n> "
+        interactive.translate_line(model, line, codec) + "\n> "
         for line in lines)
     assert out.getvalue() == expected
 
@@ -102,12 +103,14 @@ def test_output_id_beyond_a_small_target_vocabulary():
     model = always_emitting(12, 14)
     rev_target_vocab = _START_VOCAB + TARGET_WORDS[:4]
     # Bucket 0: four output positions.
-    assert interactive.translate_line(model, b"one two", {}, rev_target_vocab) == " ".join(
+    codec = WordCodec({}, rev_target_vocab)
+    assert interactive.translate_line(model, b"one two", codec) == " ".join(
         ["_UNK"] * 4)
 
 
 def test_target_token_that_is_not_utf8():
     model = always_emitting(5, 6)
     rev_target_vocab = _START_VOCAB + [b"ok", b"\xe9t\xe9"]
-    assert interactive.translate_line(model, b"one", {}, rev_target_vocab) == " ".join(
+    codec = WordCodec({}, rev_target_vocab)
+    assert interactive.translate_line(model, b"one", codec) == " ".join(
         ["\ufffdt\ufffd"] * 4)

@@ -15,7 +15,8 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from translate.hparams import HParams
-from translate.summaries import ATTENTION_TAG, batch_tokens, fixed_dev_pair
+from translate.infer.codec import WordCodec
+from translate.summaries import ATTENTION_TAG, batch_tokens, fixed_dev_pair, source_labels
 from translate.train import loop
 
 SCALARS = ["train/loss", "train/perplexity", "train/learning_rate", "train/step_time",
@@ -104,3 +105,10 @@ def test_fixed_dev_pair_is_the_first_of_the_fullest_bucket():
     assert fixed_dev_pair(dev_set) == (1, ([3, 4], [5]))
     with pytest.raises(ValueError, match="the dev set holds no sentence pair"):
         fixed_dev_pair([[], []])
+
+
+def test_source_labels_of_word_ids():
+    codec = WordCodec({b"_PAD": 0, b"chat": 4, "été".encode(): 5}, [b"_PAD"])
+    assert source_labels(codec, [4, 5, 0, 9]) == ["chat", "été", "_PAD", ""]
+    with pytest.raises(TypeError, match="no source labels for a str"):
+        source_labels("not a codec", [4])

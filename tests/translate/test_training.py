@@ -23,7 +23,7 @@ from translate_testlib import (
 
 from translate import checkpoints
 from translate.train.loop import should_decay
-from translate.train.progress import ProgressBar
+from translate.train.progress import ProgressBar, progress_fields
 
 
 @pytest.mark.slow
@@ -94,6 +94,19 @@ def test_resume_after_kill_9(tiny_corpus, tmp_path):
 
 
 @pytest.mark.slow
+def test_default_flags_keep_the_original_log_format(tiny_trained):
+    out = tiny_trained["stdout"]
+    lines = [line for line in out.split("\n") if line.startswith("global step")]
+    assert len(lines) == 2
+    for line in lines:
+        assert re.fullmatch(r"global step \d+ learning rate \d+\.\d{4} step-time \d+\.\d{2} "
+                            r"perplexity \d+\.\d{2}", line), line
+    for opt_in in ("tokens/s", "dev BLEU", "left", "Preparing the data", "best"):
+        assert opt_in not in out
+    assert not os.path.exists(os.path.join(tiny_trained["train_dir"], "best"))
+
+
+@pytest.mark.slow
 def test_max_steps_already_reached(tiny_trained, tiny_corpus, tmp_path):
     flags = train_flags(tiny_corpus, tiny_trained["data_dir"], tiny_trained["train_dir"])
     proc = run_cli(flags + ["--max_steps=20"], cwd=str(tmp_path))
@@ -150,3 +163,14 @@ def test_progress_bar_draws_on_a_terminal_only():
     disabled = FakeTerminal()
     ProgressBar(10, stream=disabled, enabled=False).update(10, 2.5)
     assert disabled.getvalue() == ""
+
+
+def test_progress_fields_and_the_bar_showing_them():
+    assert progress_fields() == ""
+    assert progress_fields(5231.4, 23.456, 738.0) == "tokens/s 5231 dev BLEU 23.46 left 12.3 min"
+    assert progress_fields(seconds_left=-3.0) == "left 0.0 min"
+    terminal = FakeTerminal()
+    bar = ProgressBar(10, stream=terminal)
+    assert bar.enabled and not ProgressBar(10, stream=io.StringIO()).enabled
+    bar.update(10, 2.5, progress_fields(dev_bleu=12.0))
+    assert terminal.getvalue().endswith("eta 0s  dev BLEU 12.00\033[K")

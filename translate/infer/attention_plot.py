@@ -8,6 +8,7 @@ weights back to the words in reading order; the weight on the padding is kept ap
 Drawing needs matplotlib (`pip install legacy-seq2seq[plot]`).
 
   align, Alignment          the model's attention (`alignment`) mapped back to the words
+  source_positions          where each source token sits in the encoder's input
   render_png, save_png      the heatmap
 """
 
@@ -53,6 +54,19 @@ class Alignment:
     num_padding: int
 
 
+def source_positions(num_tokens: int, encoder_length: int) -> list[int]:
+    """The encoder position of each source token the encoder reads (see the module docstring).
+
+    Args:
+      num_tokens: the sentence's length in tokens.
+      encoder_length: the bucket's encoder length T.
+
+    Returns:
+      For the last min(num_tokens, T) tokens, in reading order, their positions T - 1 - k.
+    """
+    return [encoder_length - 1 - k for k in range(min(num_tokens, encoder_length))]
+
+
 def align(model: TranslationModel, source_ids: Sequence[int], source_words: Sequence[str],
           target_ids: Sequence[int], target_words: Sequence[str]) -> Alignment:
     """The model's attention while it produces `target_ids` from `source_ids`.
@@ -82,11 +96,10 @@ def align(model: TranslationModel, source_ids: Sequence[int], source_words: Sequ
     encoder, decoder, _ = batching.make_batch([(list(source_ids), target)],
                                               encoder_length, decoder_length)
     _, weights = model.alignment(encoder, decoder)
-    kept = min(len(source_ids), encoder_length)
+    positions = source_positions(len(source_ids), encoder_length)
+    kept = len(positions)
     rows = min(len(target), decoder_length)
     weights = weights[:rows, 0, :]
-    # Source token k (of the kept ones, reading order) sits at position T - 1 - k.
-    positions = [encoder_length - 1 - k for k in range(kept)]
     words = list(target_words) + [EOS_LABEL]
     return Alignment(
         source_words=list(source_words)[len(source_ids) - kept:],

@@ -30,10 +30,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-import data_utils
 from data_utils._io import atomic_output
 from translate import batching
-from translate.infer import runtime
+from translate.infer import runtime, unk
+from translate.infer.codec import Codec
 from translate.models import TranslationModel
 
 
@@ -43,19 +43,17 @@ class Hypothesis:
 
     Attributes:
       ids: the target token ids, EOS excluded.
-      tokens: the target tokens, one per id.
+      tokens: the target tokens, one per id (words, or subword pieces as UTF-8).
+      text: the translation as printed: the words joined by spaces (with `--replace_unk`,
+        its `_UNK`s replaced by source words), or the detokenized text of subwords.
       log_prob: the model's log-probability of the tokens (and of the EOS that ended them);
         None from the original's greedy decode (`beam_size=None`), which did not report it.
     """
 
     ids: tuple[int, ...]
     tokens: tuple[bytes, ...]
+    text: str
     log_prob: float | None = None
-
-    @property
-    def text(self) -> str:
-        """The tokens joined by spaces (undecodable bytes shown as U+FFFD)."""
-        return b" ".join(self.tokens).decode("utf-8", "replace")
 
 
 class BatchTranslator:
@@ -63,30 +61,30 @@ class BatchTranslator:
 
     Args:
       model: the model, restored.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: its vocabularies (`translate.infer.codec`): source lines to ids, ids to text.
       beam_size: None for the original's greedy decode, else the beam size (>= 1).
       batch_size: sentences per batch.
-      normalize_digits: map digits to 0 before the lookup (as the model was trained).
+      replace_unk: replace each `_UNK` of an output by the source word the attention
+        weighted most (`translate.infer.unk`; word vocabularies only).
 
     Raises:
-      ValueError: `beam_size` or `batch_size` below 1.
+      ValueError: `beam_size` or `batch_size` below 1, or `replace_unk` with subwords.
     """
 
-    def __init__(self, model: TranslationModel, source_vocab: dict[bytes, int],
-                 rev_target_vocab: list[bytes], beam_size: int | None = None,
-                 batch_size: int = 64, normalize_digits: bool = True):
+    def __init__(self, model: TranslationModel, codec: Codec, beam_size: int | None = None,
+                 batch_size: int = 64, replace_unk: bool = False):
         if beam_size is not None and not 1 <= beam_size <= model.target_vocab_size:
             raise ValueError(f"beam size must be between 1 and the target vocabulary size "
                              f"({model.target_vocab_size}), got {beam_size}")
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
+        if replace_unk:
+            unk.check_codec(codec)
         self.model = model
-        self.source_vocab = source_vocab
-        self.rev_target_vocab = rev_target_vocab
+        self.codec = codec
         self.beam_size = beam_size
         self.batch_size = batch_size
-        self.normalize_digits = normalize_digits
+        self.replace_unk = replace_unk
 
     @property
     def method(self) -> str:
@@ -95,8 +93,7 @@ class BatchTranslator:
 
     def token_ids(self, sentence: bytes) -> list[int]:
         """The source token ids of a sentence, as the model was trained."""
-        return data_utils.sentence_to_token_ids(sentence, self.source_vocab,
-                                                normalize_digits=self.normalize_digits)
+        return self.codec.encode(sentence)
 
     def translate(self, sentences: Sequence[bytes], nbest: int = 1) -> list[list[Hypothesis]]:
         """Translates every sentence; results are in input order.
@@ -125,7 +122,19 @@ class BatchTranslator:
                 [(token_ids[i], []) for i in chunk], *self.model.buckets[bucket_id])
             for index, hypotheses in zip(chunk, self._decode_batch(bucket_id, encoder, nbest)):
                 results[index] = hypotheses
+        if self.replace_unk:
+            results = self._replace_unk(sentences, results)
         return results
+
+    def _replace_unk(self, sentences: Sequence[bytes],
+                     results: list[list[Hypothesis]]) -> list[list[Hypothesis]]:
+        flat = [(i, h) for i, hypotheses in enumerate(results) for h in hypotheses]
+        texts = unk.replace_unk(self.model, self.codec, [sentences[i] for i, _ in flat],
+                                [h.ids for _, h in flat], self.batch_size)
+        replaced: list[list[Hypothesis]] = [[] for _ in results]
+        for (i, h), text in zip(flat, texts):
+            replaced[i].append(dataclasses.replace(h, text=text))
+        return replaced
 
     def warm_up(self, sentences: Sequence[bytes]) -> None:
         """Compiles the graph of every batch shape `translate(sentences)` decodes (on dummy
@@ -157,7 +166,8 @@ class BatchTranslator:
                                                        result.log_probs)]
 
     def _hypothesis(self, ids: list[int], log_prob: float | None = None) -> Hypothesis:
-        return Hypothesis(tuple(ids), tuple(self.rev_target_vocab[i] for i in ids), log_prob)
+        return Hypothesis(tuple(ids), tuple(self.codec.target_tokens(ids)),
+                          self.codec.decode(ids), log_prob)
 
 
 def format_hypotheses(hypotheses: Sequence[Hypothesis], nbest: bool) -> str:

@@ -20,8 +20,16 @@ of source token ids in, its output ids out, with the bucket choice, the padded a
 encoder input and the whole decoding loop (greedy or beam search) inside, in builtin TFLite ops
 (no TensorFlow ops needed) or standard ONNX ops. The text handling (tokenizer, vocabularies,
 output words) stays outside, in `translate.infer.runtime`, which needs only numpy and the
-runtime; the vocabularies go to `D/translate.json`. Neither runtime has the string ops the
-SavedModel's tokenizer uses, which is why the text stays outside.
+runtime; the vocabularies go to `D/translate.json` (`translate.infer.codec.codec_metadata`).
+Neither runtime has the string ops the SavedModel's tokenizer uses, which is why the text
+stays outside.
+
+Subword vocabularies (`--vocabulary subword`): TFLite and ONNX take ids already, so their
+exports work unchanged; the two SentencePiece models are copied beside the model file
+(`D/source.model`, `D/target.model`) and the runtime tokenizes and detokenizes with them. The
+SavedModel refuses a subword model: its strings-in, strings-out graph would need
+SentencePiece's ops in TensorFlow (the `tensorflow-text` package), which this project does
+not depend on; the error says to export with --export_format tflite or onnx.
 
   Translator             the SavedModel module (tokenizer, vocabularies, the model's search)
   IdTranslator           the TFLite/ONNX module: source ids -> output ids of one sentence
@@ -42,6 +50,7 @@ import tensorflow as tf
 import data_utils
 from translate import datasets
 from translate.infer import runtime
+from translate.infer.codec import Codec, WordCodec, codec_metadata
 from translate.models import TranslationModel
 
 # The tutorial's punctuation split (data_utils._WORD_SPLIT) in RE2 syntax: each of these
@@ -77,20 +86,24 @@ class Translator(tf.Module):
 
     Args:
       model: the model, restored.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: its word vocabularies (and whether digits are mapped to 0, as in training).
       beam_size: 1 for the original's greedy decode, more for beam search (best kept).
-      normalize_digits: map ASCII digits to 0 before the lookup (as the model was trained).
 
     Raises:
-      ValueError: `beam_size` out of range.
+      ValueError: `beam_size` out of range, or subword vocabularies (see the module
+        docstring).
     """
 
-    def __init__(self, model: TranslationModel, source_vocab: dict[bytes, int],
-                 rev_target_vocab: list[bytes], beam_size: int = 1,
-                 normalize_digits: bool = True):
+    def __init__(self, model: TranslationModel, codec: Codec, beam_size: int = 1):
         super().__init__(name="translator")
         _check_beam_size(model, beam_size)
+        if not isinstance(codec, WordCodec):
+            raise ValueError(
+                f"a SavedModel export takes word vocabularies only (its graph tokenizes "
+                f"text); this model's are {codec.kind} vocabularies: export with "
+                "--export_format tflite or --export_format onnx, which --exported_model runs "
+                "with the subword models")
+        source_vocab, rev_target_vocab = codec.source_vocab, codec.rev_target_vocab
         # Not tracked (a plain object); its graph is traced into `translate`.
         self._model = model
         # Tracked, so that the SavedModel holds the weights the decoding graph reads.
@@ -104,7 +117,7 @@ class Translator(tf.Module):
         self.target_words = tf.Variable(tf.constant(rev_target_vocab, tf.string),
                                         trainable=False, name="target_words")
         self.beam_size = beam_size
-        self.normalize_digits = normalize_digits
+        self.normalize_digits = codec.normalize_digits
         self.buckets = [tuple(b) for b in model.buckets]
 
     def tokenize(self, sentences: tf.Tensor) -> tf.RaggedTensor:
@@ -219,52 +232,38 @@ def _write_onnx(module: IdTranslator, directory: str) -> None:
                                   opset=17, output_path=os.path.join(directory, "model.onnx"))
 
 
-def _write_metadata(directory: str, export_format: str, source_vocab: dict[bytes, int],
-                    rev_target_vocab: list[bytes], beam_size: int,
-                    normalize_digits: bool) -> None:
-    # By id; an id no token maps to (a special symbol listed again later in the vocabulary
-    # file) gets "", which the tokenizer never produces.
-    rev_source = [b""] * (max(source_vocab.values()) + 1)
-    for token, index in source_vocab.items():
-        rev_source[index] = token
-    metadata = {
-        "format": export_format,
-        "normalize_digits": normalize_digits,
-        "beam_size": beam_size,
-        # Tokens are bytes: the non-UTF-8 ones go through JSON as surrogates, losslessly.
-        "source_vocabulary": [t.decode("utf-8", "surrogateescape") for t in rev_source],
-        "target_vocabulary": [t.decode("utf-8", "surrogateescape") for t in rev_target_vocab],
-    }
+def _write_metadata(directory: str, export_format: str, codec: Codec,
+                    beam_size: int) -> None:
+    metadata = {"format": export_format, "beam_size": beam_size,
+                **codec_metadata(codec, directory)}
     with open(os.path.join(directory, runtime.METADATA_FILE), "w", encoding="utf-8") as f:
         json.dump(metadata, f)
 
 
-def export_model(model: TranslationModel, source_vocab: dict[bytes, int],
-                 rev_target_vocab: list[bytes], export_dir: str,
-                 export_format: str = "savedmodel", beam_size: int = 1,
-                 normalize_digits: bool = True) -> str:
+def export_model(model: TranslationModel, codec: Codec, export_dir: str,
+                 export_format: str = "savedmodel", beam_size: int = 1) -> str:
     """Writes the model with its decoding to `export_dir` (which must not exist yet).
 
-    "savedmodel": `export_dir` is a SavedModel of `Translator` (strings in, strings out).
-    "tflite" / "onnx": `export_dir/model.tflite` or `model.onnx` (`IdTranslator`) and
-    `export_dir/translate.json`, run by `translate.infer.runtime`. The directory is written
-    under a temporary name beside `export_dir` and renamed when complete.
+    "savedmodel": `export_dir` is a SavedModel of `Translator` (strings in, strings out; word
+    vocabularies only). "tflite" / "onnx": `export_dir/model.tflite` or `model.onnx`
+    (`IdTranslator`) and `export_dir/translate.json` (with subwords also the two SentencePiece
+    models), run by `translate.infer.runtime`. The directory is written under a temporary name
+    beside `export_dir` and renamed when complete.
 
     Args:
       model: the model, restored.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: its vocabularies.
       export_dir: the directory to create.
       export_format: "savedmodel", "tflite" or "onnx".
       beam_size: 1 (greedy, the original's) or the beam size.
-      normalize_digits: as the model was trained.
 
     Returns:
       `export_dir`.
 
     Raises:
       FileExistsError: `export_dir` exists (nothing is overwritten).
-      ValueError: unknown `export_format`, or `beam_size` out of range.
+      ValueError: unknown `export_format`, `beam_size` out of range, or a SavedModel of
+        subword vocabularies.
       ImportError: ONNX export without tf2onnx installed.
     """
     if export_format not in runtime.FORMATS:
@@ -274,7 +273,7 @@ def export_model(model: TranslationModel, source_vocab: dict[bytes, int],
         raise FileExistsError(f"export directory {export_dir} already exists; remove it or "
                               "choose another --export_dir")
     if export_format == "savedmodel":
-        module = Translator(model, source_vocab, rev_target_vocab, beam_size, normalize_digits)
+        module = Translator(model, codec, beam_size)
     else:
         module = IdTranslator(model, beam_size)
     parent = os.path.dirname(os.path.abspath(export_dir))
@@ -286,8 +285,7 @@ def export_model(model: TranslationModel, source_vocab: dict[bytes, int],
         else:
             tf.io.gfile.makedirs(tmp_dir)
             (_write_tflite if export_format == "tflite" else _write_onnx)(module, tmp_dir)
-            _write_metadata(tmp_dir, export_format, source_vocab, rev_target_vocab, beam_size,
-                            normalize_digits)
+            _write_metadata(tmp_dir, export_format, codec, beam_size)
         tf.io.gfile.rename(tmp_dir, export_dir)
     finally:
         if tf.io.gfile.exists(tmp_dir):
@@ -295,9 +293,7 @@ def export_model(model: TranslationModel, source_vocab: dict[bytes, int],
     return export_dir
 
 
-def export_saved_model(model: TranslationModel, source_vocab: dict[bytes, int],
-                       rev_target_vocab: list[bytes], export_dir: str, beam_size: int = 1,
-                       normalize_digits: bool = True) -> str:
+def export_saved_model(model: TranslationModel, codec: Codec, export_dir: str,
+                       beam_size: int = 1) -> str:
     """`export_model` with the "savedmodel" format (see there)."""
-    return export_model(model, source_vocab, rev_target_vocab, export_dir, "savedmodel",
-                        beam_size, normalize_digits)
+    return export_model(model, codec, export_dir, "savedmodel", beam_size)

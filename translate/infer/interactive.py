@@ -4,8 +4,8 @@
   translate_line         one line of text to its translation (the original's greedy decode)
   greedy_decode          one sentence of token ids through the model's `greedy_search`
 
-The loop and the way output ids are printed live in `translate.infer.runtime`, which an
-exported model's runtime shares without TensorFlow.
+The loop lives in `translate.infer.runtime` and the way output ids are printed in
+`translate.infer.codec`, which an exported model's runtime shares without TensorFlow.
 
 The loop's standard output is the original's, byte for byte, whether stdin is a terminal or
 a pipe: the "Reading model parameters from ..." line, then "> " (no newline, flushed), and
@@ -20,9 +20,9 @@ from typing import BinaryIO, TextIO
 
 from absl import logging
 
-import data_utils
 from translate import batching
 from translate.infer import runtime
+from translate.infer.codec import Codec
 from translate.models import TranslationModel
 
 
@@ -51,52 +51,39 @@ def greedy_decode(model: TranslationModel, token_ids: list[int]) -> tuple[list[i
     return model.greedy_search(encoder_inputs, bucket_id)[0], truncated
 
 
-def translate_line(
-    model: TranslationModel,
-    sentence: bytes,
-    source_vocab: dict[bytes, int],
-    rev_target_vocab: list[bytes],
-    normalize_digits: bool = True,
-) -> str:
-    """Translates one line of text (bytes) into the target sentence (tokens joined by spaces).
+def translate_line(model: TranslationModel, sentence: bytes, codec: Codec) -> str:
+    """Translates one line of text (bytes) into what the original's `--decode` prints.
 
     Args:
       model: built with forward_only=True.
       sentence: the source sentence, UTF-8.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
-      normalize_digits: map digits to 0 before the lookup (as the model was trained).
+      codec: the model's vocabularies (with word vocabularies: the target tokens joined by
+        spaces, as the original).
 
     Returns:
       The translation; "" when the model outputs EOS first.
     """
-    token_ids = data_utils.sentence_to_token_ids(sentence, source_vocab,
-                                                 normalize_digits=normalize_digits)
-    outputs, truncated = greedy_decode(model, token_ids)
+    outputs, truncated = greedy_decode(model, codec.encode(sentence))
     if truncated:
         logging.warning("Sentence truncated: %s", sentence.decode("utf-8", "replace"))
-    return runtime.output_text(rev_target_vocab, outputs)
+    return codec.decode(outputs)
 
 
 def interactive_decode(
     model: TranslationModel,
-    source_vocab: dict[bytes, int],
-    rev_target_vocab: list[bytes],
+    codec: Codec,
     stdin: BinaryIO | None = None,
     stdout: TextIO | None = None,
-    normalize_digits: bool = True,
     translate: Callable[[bytes], str] | None = None,
 ) -> int:
     """The original's loop: prompt "> ", read a line, print its translation, until EOF.
 
     Args:
       model: built with forward_only=True.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: the model's vocabularies.
       stdin: binary stream to read lines from (default: sys.stdin's buffer); read as bytes so
         that any input, valid UTF-8 or not, gets an answer.
       stdout: text stream to write to (default: sys.stdout).
-      normalize_digits: map digits to 0 before the lookup (as the model was trained).
       translate: what to print for a line read (without the newline); default: the
         original's greedy translation (`translate_line`). The opt-in decoders of
         `translate.infer.modes` plug in here.
@@ -106,6 +93,5 @@ def interactive_decode(
     """
     if translate is None:
         def translate(sentence: bytes) -> str:
-            return translate_line(model, sentence, source_vocab, rev_target_vocab,
-                                  normalize_digits)
+            return translate_line(model, sentence, codec)
     return runtime.prompt_loop(translate, stdin, stdout)

@@ -1,8 +1,9 @@
 """Scores of translations against references: exact match, and BLEU and chrF by sacrebleu.
 
-BLEU and chrF come from sacrebleu (`pip install legacy-seq2seq[bleu]`), on text that is
-already tokenized the model's way (tokens joined by spaces), so BLEU is computed with
-sacrebleu's `tokenize="none"`: it scores exactly the tokens the model reads and writes.
+BLEU and chrF come from sacrebleu (`pip install legacy-seq2seq[bleu]`). `--eval` and
+validation score detokenized text against the raw reference lines with sacrebleu's standard
+`13a` tokenization (`tokenize="13a"`), the figure papers report; text already tokenized the
+model's way (the demo's tokens joined by spaces) is scored with `tokenize="none"`.
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ def _sacrebleu() -> Any:
     return sacrebleu
 
 
-def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> CorpusScores:
-    """BLEU and chrF of tokenized hypotheses against one tokenized reference each.
+def corpus_scores(hypotheses: Sequence[str], references: Sequence[str],
+                  tokenize: str = "none") -> CorpusScores:
+    """BLEU and chrF of hypotheses against one reference each.
 
     Args:
-      hypotheses: translations, tokens joined by single spaces.
-      references: one reference per hypothesis, tokenized the same way.
+      hypotheses: translations.
+      references: one reference per hypothesis.
+      tokenize: sacrebleu's BLEU tokenizer: "none" for text already tokenized (tokens
+        joined by single spaces), "13a" (sacrebleu's standard) for detokenized text.
 
     Returns:
       The scores and their sacrebleu signatures.
@@ -70,7 +74,7 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> Corpu
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
     sacrebleu = _sacrebleu()
-    bleu = sacrebleu.metrics.BLEU(tokenize="none")
+    bleu = sacrebleu.metrics.BLEU(tokenize=tokenize)
     chrf = sacrebleu.metrics.CHRF()
     hypotheses, refs = list(hypotheses), [list(references)]
     return CorpusScores(

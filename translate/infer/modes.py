@@ -7,6 +7,8 @@
                                          out.png, line i to out-i.png
     --decode --input_file F --output_file G    translates the lines of F in batches per
                                          bucket into G (same formats), reports the speed
+    --decode --replace_unk               each _UNK of an output becomes the source word the
+                                         attention weighted most (word vocabularies)
 
 Without any of them `--decode` is the original's interactive loop
 (`translate.infer.interactive`), unchanged. With `--beam_size 1` the loop prints what the
@@ -24,9 +26,9 @@ import os
 import sys
 from typing import BinaryIO, TextIO
 
-import data_utils
 from translate.infer import attention_plot, interactive
 from translate.infer.batch import BatchTranslator, Hypothesis, decode_file, format_hypotheses
+from translate.infer.codec import Codec
 from translate.models import TranslationModel
 
 
@@ -38,25 +40,25 @@ class DecodeOptions:
       beam_size: None for the original's greedy decode, else beam search with this beam.
       nbest: None, or how many hypotheses to print per sentence (needs a beam that large).
       batch_size: sentences per batch with `input_file`.
-      normalize_digits: map digits to 0 before the lookup (as the model was trained).
       input_file: translate this file instead of standard input.
       output_file: where the translations of `input_file` go.
       attention_plot: PNG path for the attention heatmap of each line read.
+      replace_unk: replace each `_UNK` of an output by its most-attended source word.
     """
 
     beam_size: int | None = None
     nbest: int | None = None
     batch_size: int = 64
-    normalize_digits: bool = True
     input_file: str | None = None
     output_file: str | None = None
     attention_plot: str | None = None
+    replace_unk: bool = False
 
     @property
     def is_original(self) -> bool:
         """True when no opt-in flag is set: the original's loop runs."""
         return (self.beam_size is None and self.nbest is None and self.input_file is None
-                and self.attention_plot is None)
+                and self.attention_plot is None and not self.replace_unk)
 
     def validate(self) -> None:
         """Checks that the flags go together.
@@ -94,19 +96,19 @@ class LineTranslator:
 
     Args:
       model: the model, restored, forward-only.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: its vocabularies.
       options: the flags (validated).
       stderr: where the plot notes go (default sys.stderr).
+
+    Raises:
+      ValueError: `options.replace_unk` with subword vocabularies.
     """
 
-    def __init__(self, model: TranslationModel, source_vocab: dict[bytes, int],
-                 rev_target_vocab: list[bytes], options: DecodeOptions,
+    def __init__(self, model: TranslationModel, codec: Codec, options: DecodeOptions,
                  stderr: TextIO | None = None):
         self.options = options
-        self.translator = BatchTranslator(model, source_vocab, rev_target_vocab,
-                                          beam_size=options.beam_size, batch_size=1,
-                                          normalize_digits=options.normalize_digits)
+        self.translator = BatchTranslator(model, codec, beam_size=options.beam_size,
+                                          batch_size=1, replace_unk=options.replace_unk)
         self.stderr = stderr
         self.lines = 0
 
@@ -123,7 +125,7 @@ class LineTranslator:
 
         alignment = attention_plot.align(
             self.translator.model, self.translator.token_ids(sentence),
-            shown(data_utils.basic_tokenizer(sentence)), best.ids, shown(best.tokens))
+            shown(self.translator.codec.source_tokens(sentence)), best.ids, shown(best.tokens))
         path = plot_path(self.options.attention_plot, self.lines)
         attention_plot.save_png(alignment, path,
                                 title=sentence.decode("utf-8", "replace").strip())
@@ -131,36 +133,33 @@ class LineTranslator:
               file=self.stderr or sys.stderr)
 
 
-def run_decode(model: TranslationModel, source_vocab: dict[bytes, int],
-               rev_target_vocab: list[bytes], options: DecodeOptions,
+def run_decode(model: TranslationModel, codec: Codec, options: DecodeOptions,
                stdin: BinaryIO | None = None, stdout: TextIO | None = None,
                stderr: TextIO | None = None) -> None:
     """Runs `--decode` with `options`: the original's loop, the opt-in loop, or a file.
 
     Args:
       model: the model, restored, forward-only.
-      source_vocab: source token -> id.
-      rev_target_vocab: target id -> token.
+      codec: its vocabularies.
       options: the flags.
       stdin, stdout, stderr: streams (default: the process's).
 
     Raises:
-      ValueError: flags that do not go together.
+      ValueError: flags that do not go together (or --replace_unk with subwords).
       FileNotFoundError: the input file does not exist.
     """
     options.validate()
     if options.is_original:
-        interactive.interactive_decode(model, source_vocab, rev_target_vocab, stdin, stdout,
-                                    normalize_digits=options.normalize_digits)
+        interactive.interactive_decode(model, codec, stdin, stdout)
         return
     if options.input_file is None:
         interactive.interactive_decode(
-            model, source_vocab, rev_target_vocab, stdin, stdout,
-            translate=LineTranslator(model, source_vocab, rev_target_vocab, options, stderr))
+            model, codec, stdin, stdout,
+            translate=LineTranslator(model, codec, options, stderr))
         return
-    translator = BatchTranslator(model, source_vocab, rev_target_vocab,
-                                 beam_size=options.beam_size, batch_size=options.batch_size,
-                                 normalize_digits=options.normalize_digits)
+    translator = BatchTranslator(model, codec, beam_size=options.beam_size,
+                                 batch_size=options.batch_size,
+                                 replace_unk=options.replace_unk)
     report = decode_file(translator, options.input_file, options.output_file, options.nbest)
     print(f"Translated {report.sentences} lines of {options.input_file} into "
           f"{options.output_file} in {report.seconds:.2f} s: "

@@ -5,21 +5,21 @@
         --input_file in.en --output_file out.fr
 
 `--export_dir D --export_format tflite|onnx` (`translate.infer.export`) writes `D/model.tflite`
-or `D/model.onnx` and, beside it, `D/translate.json`: the vocabularies and the settings the
-text handling needs. The model file holds the rest of `--decode`: the bucket choice, the
-padded and reversed encoder input, and the decoding loop (greedy, or beam search when exported
-with --beam_size). Here the sentence is tokenized as `--decode` does (`data_utils.tokenizer`),
-the runtime runs the model, and the output ids are printed as the original prints them, so the
-translations are `--decode`'s, line for line. A SavedModel directory works too (with
-TensorFlow as its runtime).
+or `D/model.onnx` and, beside it, `D/translate.json`: the vocabularies (word vocabularies in
+the file; subword models as `D/source.model` and `D/target.model`) and the settings the text
+handling needs. The model file holds the rest of `--decode`: the bucket choice, the padded and
+reversed encoder input, and the decoding loop (greedy, or beam search when exported with
+--beam_size). Here the sentence is turned into ids as `--decode` does, by the model's codec
+(`translate.infer.codec`), the runtime runs the model, and the output ids become the text
+`--decode` prints, so the translations are `--decode`'s, line for line. A SavedModel
+directory works too (with TensorFlow as its runtime).
 
 This module imports only numpy and the chosen runtime (`ai-edge-litert` for TFLite,
-`onnxruntime` for ONNX), so it runs where those alone are installed.
+`onnxruntime` for ONNX), plus SentencePiece for a subword export, so a word export runs where
+those alone are installed.
 
   load_exported        an exported model (SavedModel directory, .tflite or .onnx file)
   ExportedTranslator   sentence (bytes) -> translation (str), as `--decode` prints it
-  output_text          output ids -> the original's output line
-  target_word          one output id -> its word, as the original prints it
   prompt_loop          the original's interactive loop ("> ", a line, its translation)
   read_sentences       the lines of a file, as `--decode` reads them
   wants_exported_model whether a command line is for this module
@@ -38,36 +38,13 @@ from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 
-from data_utils.symbols import _UNK, EOS_ID
-from data_utils.tokenizer import sentence_to_token_ids
+from translate.infer.codec import codec_from_metadata
 
 METADATA_FILE = "translate.json"
 FORMATS = ("savedmodel", "tflite", "onnx")
 # Names of the exported function's input and outputs, shared with `translate.infer.export`.
 INPUT_NAME = "source_ids"
 OUTPUT_NAMES = ("tokens", "length")
-
-
-def target_word(rev_target_vocab: Sequence[bytes], token_id: int) -> str:
-    """The target word of an output id, as the original prints it.
-
-    An id past the end of a vocabulary file shorter than --to_vocab_size prints as _UNK,
-    and a token that is not UTF-8 is shown with replacement characters (the original
-    crashed on both).
-    """
-    if token_id >= len(rev_target_vocab):
-        return _UNK.decode("ascii")
-    return rev_target_vocab[token_id].decode("utf-8", "replace")
-
-
-def output_text(rev_target_vocab: Sequence[bytes], output_ids: Sequence[int]) -> str:
-    """The original's output line: the target words up to the first EOS, joined by spaces."""
-    words = []
-    for token_id in output_ids:
-        if int(token_id) == EOS_ID:
-            break
-        words.append(target_word(rev_target_vocab, int(token_id)))
-    return " ".join(words)
 
 
 def prompt_loop(translate: Callable[[bytes], str], stdin: BinaryIO | None = None,
@@ -98,11 +75,6 @@ def prompt_loop(translate: Callable[[bytes], str], stdin: BinaryIO | None = None
     return count
 
 
-def _as_bytes(token: str) -> bytes:
-    # Tokens are bytes; `translate.json` holds them as str, non-UTF-8 bytes as surrogates.
-    return token.encode("utf-8", "surrogateescape")
-
-
 class ExportedTranslator:
     """An exported model and its vocabularies: sentence in, `--decode`'s translation out.
 
@@ -110,9 +82,10 @@ class ExportedTranslator:
       model_path: the `.tflite` or `.onnx` file, with `translate.json` beside it.
 
     Raises:
-      FileNotFoundError: the model or `translate.json` is missing.
+      FileNotFoundError: the model, `translate.json` or a subword model it names is missing.
       ValueError: `translate.json` is malformed or describes another file format.
-      ImportError: the runtime of the format is not installed (the message names it).
+      ImportError: the runtime of the format (or SentencePiece, for a subword export) is not
+        installed (the message names it).
     """
 
     def __init__(self, model_path: str):
@@ -128,15 +101,11 @@ class ExportedTranslator:
             with open(metadata_path, encoding="utf-8") as f:
                 metadata = json.load(f)
             self.format = metadata["format"]
-            self.normalize_digits = bool(metadata["normalize_digits"])
             self.beam_size = int(metadata["beam_size"])
-            rev_source = [_as_bytes(t) for t in metadata["source_vocabulary"]]
-            self.rev_target_vocab = [_as_bytes(t) for t in metadata["target_vocabulary"]]
-        except (ValueError, KeyError, TypeError) as error:
+            self.codec = codec_from_metadata(metadata, os.path.dirname(metadata_path))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{metadata_path} is not a valid export description ({error!r}); "
                              "export the model again") from None
-        # Later lines win, as in data_utils.initialize_vocabulary.
-        self.source_vocab = {token: i for i, token in enumerate(rev_source)}
         extension = os.path.splitext(model_path)[1].lstrip(".")
         if extension != self.format:
             raise ValueError(f"{metadata_path} describes a {self.format} model, not "
@@ -145,10 +114,9 @@ class ExportedTranslator:
 
     def translate(self, sentence: bytes) -> str:
         """The translation of one source line (bytes, newline optional), as `--decode`."""
-        ids = sentence_to_token_ids(sentence, self.source_vocab,
-                                    normalize_digits=self.normalize_digits)
+        ids = self.codec.encode(sentence)
         tokens, length = self._run(np.asarray(ids, dtype=np.int32))
-        return output_text(self.rev_target_vocab, tokens[:int(length)])
+        return self.codec.decode(tokens[:int(length)])
 
 
 class _SavedModelTranslator:

@@ -1,10 +1,33 @@
-"""A one-line progress bar for the steps between two checkpoints, drawn on a terminal only."""
+"""A one-line progress bar for the steps between two checkpoints, drawn on a terminal only,
+and the progress fields (tokens/s, dev BLEU, time left) that the log line and the bar share."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+
+def progress_fields(tokens_per_second: float | None = None, dev_bleu: float | None = None,
+                    seconds_left: float | None = None) -> str:
+    """The opt-in progress fields, e.g. "tokens/s 5231 dev BLEU 23.41 left 12.3 min".
+
+    Args:
+      tokens_per_second: source and target tokens (no padding) per second of training steps.
+      dev_bleu: the last validation's BLEU.
+      seconds_left: what is left of the --max_train_minutes budget.
+
+    Returns:
+      The fields given (None ones left out), separated by single spaces; "" for none.
+    """
+    fields = []
+    if tokens_per_second is not None:
+        fields.append(f"tokens/s {tokens_per_second:.0f}")
+    if dev_bleu is not None:
+        fields.append(f"dev BLEU {dev_bleu:.2f}")
+    if seconds_left is not None:
+        fields.append(f"left {max(0.0, seconds_left) / 60:.1f} min")
+    return " ".join(fields)
 
 
 class ProgressBar:
@@ -30,14 +53,24 @@ class ProgressBar:
         self._drawn = False
         self._last_draw = 0.0
 
+    @property
+    def enabled(self) -> bool:
+        """Whether it draws (enabled and on a terminal)."""
+        return self._enabled
+
     def restart(self) -> None:
         """Begins a new interval (after a checkpoint)."""
         self._start = time.time()
 
-    def update(self, done: int, loss: float) -> None:
+    def update(self, done: int, loss: float, extra: str = "") -> None:
         """Redraws after `done` steps of the interval; `loss` is the mean loss so far.
 
         Redraws at most ten times a second, and always on the interval's last step.
+
+        Args:
+          done: steps done in the interval.
+          loss: their mean loss.
+          extra: more fields shown after the others (e.g. `progress_fields`).
         """
         if not self._enabled:
             return
@@ -51,7 +84,9 @@ class ProgressBar:
         bar = "#" * filled + "." * (self._width - filled)
         eta = per_step * max(0, self._total - done)
         self._stream.write(f"\r[{bar}] {done}/{self._total} steps  {per_step:.3f} s/step  "
-                           f"loss {loss:.3f}  eta {eta:.0f}s ")
+                           f"loss {loss:.3f}  eta {eta:.0f}s "
+                           # Extra fields vary in length: erase what a longer line left.
+                           + (f" {extra}\033[K" if extra else ""))
         self._stream.flush()
         self._drawn = True
 
