@@ -5,7 +5,7 @@
              measurements in docs/real_data.md): SentencePiece subwords, a bidirectional
              encoder, the full softmax with label smoothing, Adam with warm-up and a linear
              decay to the end of the budget, dropout, validation by dev BLEU with the best
-             checkpoint kept and early stopping
+             checkpoint kept (and made the final checkpoint) and early stopping
 
 A recipe only fills flags the user did not give: `--recipe modern --size 512` trains the
 modern recipe with 512 units. The values reach the model through the flags, so the saved
@@ -38,8 +38,9 @@ RECIPES: dict[str, dict[str, Any]] = {
         "warmup_steps": 200,
         "batch_size": 128,
         "steps_per_checkpoint": 500,
-        "steps_per_validation": 1000,
+        "steps_per_validation": 500,
         "early_stopping": 5,
+        "restore_best": True,
     },
 }
 
