@@ -28,22 +28,16 @@ import tensorflow as tf
 
 from data_utils import _io
 from data_utils.prepare import check_parallel_files
+from data_utils.subword_vocabulary import (
+    SubwordVocabulary,
+    _require_sentencepiece,
+    subword_model_path,
+)
 from data_utils.vocabulary import _EOS, _GO, _PAD, _UNK, EOS_ID, GO_ID, PAD_ID, UNK_ID
 
 MODEL_TYPES = ("unigram", "bpe")
 # Four special symbols plus the 256 byte pieces of byte fallback.
 _RESERVED = 4 + 256
-
-
-def _require_sentencepiece():
-    try:
-        import sentencepiece
-    except ImportError as error:
-        raise ImportError(
-            "subword vocabularies need SentencePiece: pip install 'legacy-seq2seq[subword]' "
-            "(or pip install sentencepiece)"
-        ) from error
-    return sentencepiece
 
 
 def _decoded_lines(path: str) -> Iterator[str]:
@@ -130,75 +124,6 @@ def train_subword_model(
         stream.write(model.getvalue())
 
 
-class SubwordVocabulary:
-    """A trained SentencePiece model used as a translation vocabulary.
-
-    Args:
-        model_path: a `.model` file written by `train_subword_model` (any `tf.io.gfile` path).
-
-    Raises:
-        ImportError: SentencePiece is not installed.
-        FileNotFoundError: `model_path` does not exist.
-        ValueError: the file is not a SentencePiece model, or its special ids differ from the
-            tutorial's (a model trained elsewhere).
-    """
-
-    def __init__(self, model_path: str):
-        _io.require_file(model_path, "subword model")
-        sentencepiece = _require_sentencepiece()
-        with tf.io.gfile.GFile(model_path, "rb") as stream:
-            proto = stream.read()
-        self.path = model_path
-        self._processor = sentencepiece.SentencePieceProcessor()
-        try:
-            self._processor.LoadFromSerializedProto(proto)
-        except RuntimeError:
-            raise ValueError(f"{model_path} is not a SentencePiece model") from None
-        specials = [self._processor.IdToPiece(index) for index in range(4)]
-        expected = [symbol.decode() for symbol in (_PAD, _GO, _EOS, _UNK)]
-        if specials != expected:
-            raise ValueError(
-                f"{model_path}: ids 0-3 are {specials}, not the tutorial's {expected}; train "
-                "the model with data_utils.subwords.train_subword_model"
-            )
-
-    @property
-    def size(self) -> int:
-        """Entries in the vocabulary (the model's `--from_vocab_size` / `--to_vocab_size`)."""
-        return self._processor.GetPieceSize()
-
-    def encode(self, sentence: bytes | str) -> list[int]:
-        """The ids of a sentence's pieces (no `_GO` or `_EOS` added).
-
-        Args:
-            sentence: UTF-8 bytes or str; a trailing line end is ignored.
-
-        Returns:
-            list of int, each in [4, size).
-
-        Raises:
-            ValueError: `sentence` is bytes that are not UTF-8.
-        """
-        if isinstance(sentence, bytes):
-            try:
-                sentence = sentence.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise ValueError(f"sentence is not valid UTF-8: {error.reason}") from None
-        return self._processor.EncodeAsIds(sentence.rstrip("\r\n"))
-
-    def decode(self, ids: Sequence[int]) -> str:
-        """The text of a sequence of ids; special ids (padding, `_GO`, `_EOS`) are dropped."""
-        return self._processor.DecodeIds([int(i) for i in ids if i >= UNK_ID])
-
-    def pieces(self, sentence: bytes | str) -> list[str]:
-        """The pieces `encode` gives ids for, as text (for display and attention plots)."""
-        return [self._processor.IdToPiece(i) for i in self.encode(sentence)]
-
-    def piece(self, token_id: int) -> str:
-        """The text of one id's piece."""
-        return self._processor.IdToPiece(int(token_id))
-
-
 def subword_data_to_token_ids(data_path: str, target_path: str, model_path: str) -> None:
     """Writes the subword ids of every line of a corpus file, unless `target_path` exists.
 
@@ -223,11 +148,6 @@ def subword_data_to_token_ids(data_path: str, target_path: str, model_path: str)
         for line in _decoded_lines(data_path):
             ids = vocabulary.encode(line)
             tokens_file.write(b" ".join(b"%d" % i for i in ids) + b"\n")
-
-
-def subword_model_path(data_dir: str, vocabulary_size: int, side: str) -> str:
-    """Where `prepare_subword_data` keeps a side's model: `data_dir/spm<size>.<side>.model`."""
-    return os.path.join(data_dir, f"spm{vocabulary_size:d}.{side}.model")
 
 
 def copy_subword_models(

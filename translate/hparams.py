@@ -56,6 +56,9 @@ class HParams:
         outputs to the vocabulary with `proj_w`/`proj_b`, as sampled softmax does, instead of
         the original's vocabulary-sized cell output (see `Seq2SeqModel`); far faster with a
         large vocabulary.
+      beam_size: how `--decode`, `--eval` and `--export_dir` decode this model when the
+        command line does not say: None, the original's greedy decode, or a beam size (the
+        --beam_size flag; kept in the model's settings.json).
       vocabulary: "word" (the original's `basic_tokenizer` vocabularies) or "subword"
         (SentencePiece, `data_utils.subwords`); the vocabulary sizes are the flags'.
     """
@@ -82,6 +85,7 @@ class HParams:
     label_smoothing: float = 0.0
     bidirectional_encoder: bool = False
     output_projection: bool = False
+    beam_size: int | None = None
     vocabulary: str = "word"
 
     @property
@@ -122,6 +126,8 @@ class HParams:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be at least 0 and below 1, got "
                                  f"{getattr(self, name)}")
+        if self.beam_size is not None and self.beam_size < 1:
+            raise ValueError(f"beam_size must be at least 1, got {self.beam_size}")
         if self.warmup_steps < 0:
             raise ValueError(f"warmup_steps must be 0 or more, got {self.warmup_steps}")
         if self.label_smoothing and 0 < self.num_samples < self.to_vocab_size:

@@ -5,7 +5,8 @@
              measurements in docs/real_data.md): SentencePiece subwords, a bidirectional
              encoder, the full softmax with label smoothing, Adam with warm-up and a linear
              decay to the end of the budget, dropout, validation by dev BLEU with the best
-             checkpoint kept (and made the final checkpoint) and early stopping
+             checkpoint kept (and made the final checkpoint) and early stopping; decoding
+             by beam search (4) unless --beam_size says otherwise
 
 A recipe only fills flags the user did not give: `--recipe modern --size 512` trains the
 modern recipe with 512 units. The values reach the model through the flags, so the saved
@@ -41,6 +42,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "steps_per_validation": 500,
         "early_stopping": 5,
         "restore_best": True,
+        "beam_size": 4,
     },
 }
 

@@ -137,8 +137,9 @@ flags.DEFINE_string("checkpoint_path", None,
 # Opt-in decoding, evaluation, export (translate/infer/) and summaries (summaries.py).
 flags.DEFINE_integer("beam_size", None,
                      "Decode (--decode, --eval, --export_dir) by beam search keeping this many "
-                     "hypotheses; unset: the original's greedy decode (1: the same, through "
-                     "the while-loop search).")
+                     "hypotheses; unset: the model's settings.json (4 after --recipe modern), "
+                     "else the original's greedy decode (1: the same, through the while-loop "
+                     "search). When training, recorded as the model's decoding default.")
 flags.DEFINE_integer("nbest", None,
                      "With --decode --beam_size: print this many translations per sentence, "
                      "best first, as '<rank>\\t<log-probability>\\t<translation>' lines.")
@@ -302,11 +303,12 @@ def _model_dir() -> str:
     return FLAGS.train_dir
 
 
-def load_for_decoding() -> tuple[TranslationModel, Codec]:
-    """The forward-only model of the flags, restored, and its vocabularies.
+def load_for_decoding() -> tuple[TranslationModel, Codec, int | None]:
+    """The forward-only model of the flags, restored, its vocabularies and beam size.
 
     Returns:
-      (model, codec: source lines to ids and output ids to text, `translate.infer.codec`).
+      (model, codec: source lines to ids and output ids to text, `translate.infer.codec`,
+      beam size: --beam_size, else the model's settings', else None for greedy decoding).
 
     Raises:
       FileNotFoundError: a vocabulary file or subword model is missing.
@@ -319,18 +321,19 @@ def load_for_decoding() -> tuple[TranslationModel, Codec]:
         print(f"Warning: no checkpoint in --train_dir={FLAGS.train_dir}; translating with "
               "untrained random parameters.", file=sys.stderr)
     codec = load_codec(hparams, FLAGS.data_dir, _model_dir(), normalize_digits)
-    return model, codec
+    return model, codec, hparams.beam_size
 
 
 def decode() -> None:
     """Translates stdin line by line with the latest checkpoint of --train_dir (or a file,
     with the opt-in flags of `translate.infer.modes`)."""
+    model, codec, beam_size = load_for_decoding()
     options = modes.DecodeOptions(
-        beam_size=FLAGS.beam_size, nbest=FLAGS.nbest, batch_size=FLAGS.batch_size,
+        beam_size=beam_size, nbest=FLAGS.nbest, batch_size=FLAGS.batch_size,
         input_file=FLAGS.input_file, output_file=FLAGS.output_file,
         attention_plot=FLAGS.attention_plot, replace_unk=FLAGS.replace_unk)
     options.validate()
-    modes.run_decode(*load_for_decoding(), options)
+    modes.run_decode(model, codec, options)
 
 
 def evaluate() -> None:
@@ -341,9 +344,9 @@ def evaluate() -> None:
     if not (source and reference):
         raise ValueError("--eval needs --eval_source and --eval_reference (or "
                          "--from_dev_data and --to_dev_data)")
-    translator = BatchTranslator(
-        *load_for_decoding(), beam_size=FLAGS.beam_size, batch_size=FLAGS.batch_size,
-        replace_unk=FLAGS.replace_unk)
+    model, codec, beam_size = load_for_decoding()
+    translator = BatchTranslator(model, codec, beam_size=beam_size,
+                                 batch_size=FLAGS.batch_size, replace_unk=FLAGS.replace_unk)
     print(evaluation.evaluate_files(translator, source, reference).summary())
 
 
@@ -352,8 +355,9 @@ _FORMAT_NAMES = {"savedmodel": "SavedModel", "tflite": "TFLite model", "onnx": "
 
 def export_model() -> None:
     """--export_dir: writes the model in --export_format (`translate.infer.export`)."""
-    beam_size = 1 if FLAGS.beam_size is None else FLAGS.beam_size
-    export.export_model(*load_for_decoding(), FLAGS.export_dir, FLAGS.export_format,
+    model, codec, beam_size = load_for_decoding()
+    beam_size = beam_size or 1
+    export.export_model(model, codec, FLAGS.export_dir, FLAGS.export_format,
                         beam_size=beam_size)
     method = "greedy" if beam_size == 1 else f"beam search ({beam_size})"
     where = FLAGS.export_dir

@@ -58,6 +58,7 @@ def test_modern_recipe_trains_validates_and_decodes_without_flags(tmp_path):
     assert hparams["bidirectional_encoder"] and hparams["dropout"] > 0
     assert hparams["label_smoothing"] > 0 and hparams["num_samples"] == 0
     assert (hparams["size"], hparams["from_vocab_size"]) == (32, 300)
+    assert hparams["beam_size"] == 4 and hparams["output_projection"]
 
     # Subword models and ids are made in data_dir (never beside the corpus) and the models
     # travel with the checkpoints.
@@ -85,17 +86,22 @@ def test_modern_recipe_trains_validates_and_decodes_without_flags(tmp_path):
         assert f"{json.load(f)['bleu']:.2f}" == best_bleu
     assert f"Best dev BLEU {best_bleu} at global step" in log
 
-    # best/ decodes on its own, with no size flags: --eval gives the validation's scores.
+    # best/ decodes on its own, with no size flags: --eval gives the validation's (greedy)
+    # scores with --beam_size=1, which overrides the recipe's recorded beam size.
     proc = run_cli(["--eval", f"--data_dir={data_dir}", f"--train_dir={best_dir}",
-                    f"--eval_source={dev[0]}", f"--eval_reference={dev[1]}"], cwd=str(tmp_path))
+                    f"--eval_source={dev[0]}", f"--eval_reference={dev[1]}", "--beam_size=1"],
+                   cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
-    assert f"BLEU {best_bleu}  chrF {best_chrf}  (10 sentences, greedy)" in proc.stdout.decode()
+    assert (f"BLEU {best_bleu}  chrF {best_chrf}  (10 sentences, beam search (1))"
+            in proc.stdout.decode())
 
     # The latest checkpoint of train_dir decodes a file into detokenized text.
     output = str(tmp_path / "dev.out")
     proc = run_cli(["--decode", f"--data_dir={data_dir}", f"--train_dir={train_dir}",
                     f"--input_file={dev[0]}", f"--output_file={output}"], cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    # The recipe's decoding default, recorded in settings.json.
+    assert "(beam search (4), batches of" in proc.stdout.decode()
     with open(output, encoding="utf-8") as f:
         translations = f.read().split("\n")
     assert len(translations) == len(PAIRS[::6]) + 1 and translations[-1] == ""

@@ -6,7 +6,7 @@ their runtime) turns a source line into ids and output ids into text through a `
 * `WordCodec`, the original's: `data_utils.sentence_to_token_ids` (the tutorial's
   `basic_tokenizer`, digits to 0 unless --nonormalize_digits, unknown words to `_UNK`), and
   the output words joined by single spaces, exactly as the original's `--decode` prints them;
-* `SubwordCodec`: SentencePiece pieces (`data_utils.subwords.SubwordVocabulary`) in, and
+* `SubwordCodec`: SentencePiece pieces (`data_utils.subword_vocabulary.SubwordVocabulary`) in, and
   detokenized text out (SentencePiece's decode), so the output is plain text.
 
 This module imports neither TensorFlow nor Keras at import time (the export runtime uses it on
@@ -32,7 +32,7 @@ from data_utils.symbols import _UNK, EOS_ID
 from data_utils.tokenizer import basic_tokenizer, sentence_to_token_ids
 
 if TYPE_CHECKING:
-    from data_utils.subwords import SubwordVocabulary
+    from data_utils.subword_vocabulary import SubwordVocabulary
     from translate.hparams import HParams
 
 WORD, SUBWORD = "word", "subword"
@@ -184,7 +184,7 @@ class SubwordCodec(Codec):
 
 
 def _subword_vocabulary(path: str) -> SubwordVocabulary:
-    from data_utils.subwords import SubwordVocabulary
+    from data_utils.subword_vocabulary import SubwordVocabulary
 
     return SubwordVocabulary(path)
 
@@ -203,7 +203,7 @@ def subword_model_paths(data_dir: str, train_dir: str, vocabulary_size: int,
     Returns:
       The two candidate paths, `spm<size>.<side>.model` in each directory.
     """
-    from data_utils.subwords import subword_model_path
+    from data_utils.subword_vocabulary import subword_model_path
 
     return [subword_model_path(directory, vocabulary_size, side)
             for directory in (train_dir, data_dir)]
