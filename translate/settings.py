@@ -152,7 +152,9 @@ def _parse(document: Any) -> tuple[HParams, bool]:
 
 def _checked(name: str, value: Any, default: Any) -> Any:
     """`value` in the type of the field's default; raises TypeError naming the field."""
-    if isinstance(default, bool):
+    if default is None:  # beam_size: None (greedy) or a number
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+    elif isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
@@ -214,6 +216,9 @@ def infer_settings(checkpoint_prefix: str) -> dict[str, Any]:
                            if n.rsplit("/", 1)[-1] in _OPTIMIZER_SLOTS), "sgd"),
         "num_samples": (min(HParams.num_samples, to_vocab_size - 1)
                         if "proj_w" in shapes else 0),
+        # proj_w/proj_b are read as sampled softmax, which has them whatever this says; a full
+        # softmax over them (--output_projection) is known from settings.json only.
+        "output_projection": False,
     }
     kinds = checkpoints.cell_kinds(model_names)
     if kinds in (["GRU"], ["LSTM"]):

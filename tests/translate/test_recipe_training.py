@@ -101,7 +101,7 @@ def test_modern_recipe_trains_validates_and_decodes_without_flags(tmp_path):
                     f"--input_file={dev[0]}", f"--output_file={output}"], cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     # The recipe's decoding default, recorded in settings.json.
-    assert "(beam search (4), batches of" in proc.stdout.decode()
+    assert "(beam search (4), batches of" in proc.stderr.decode()
     with open(output, encoding="utf-8") as f:
         translations = f.read().split("\n")
     assert len(translations) == len(PAIRS[::6]) + 1 and translations[-1] == ""

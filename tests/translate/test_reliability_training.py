@@ -227,7 +227,8 @@ def test_nan_loss_stops_naming_step_and_bucket(short_corpus, tmp_path, monkeypat
         "--nan_policy=skip-batch skips such batches instead.")
     assert checkpoints.resolve_checkpoint(config.train_dir) == latest
     assert sorted(os.listdir(config.train_dir)) == [
-        "checkpoint", "translate.ckpt-5.data-00000-of-00001", "translate.ckpt-5.index"]
+        "checkpoint", "settings.json", "translate.ckpt-5.data-00000-of-00001",
+        "translate.ckpt-5.index"]
     reader = tf.train.load_checkpoint(latest)
     assert all(np.isfinite(reader.get_tensor(n)).all()
                for n in reader.get_variable_to_shape_map())
@@ -353,9 +354,9 @@ def test_keep_checkpoints_and_a_full_disk(short_corpus, tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     train_dir = tmp_path / "train"
     before = {name: (train_dir / name).read_bytes() for name in os.listdir(train_dir)}
-    assert sorted(before) == ["checkpoint", "translate.ckpt-3.data-00000-of-00001",
-                              "translate.ckpt-3.index", "translate.ckpt-4.data-00000-of-00001",
-                              "translate.ckpt-4.index"]
+    assert sorted(before) == ["checkpoint", "settings.json",
+                              "translate.ckpt-3.data-00000-of-00001", "translate.ckpt-3.index",
+                              "translate.ckpt-4.data-00000-of-00001", "translate.ckpt-4.index"]
     # Room for the small files, not for a checkpoint's tensors: the disk is full.
     limit = len(before["translate.ckpt-4.data-00000-of-00001"]) // 2
     assert len(before["translate.ckpt-4.index"]) < limit

@@ -23,11 +23,12 @@ GOLDEN_SETTINGS = {
     "gru2_sampled": {"size": 64, "num_layers": 2, "from_vocab_size": 1500,
                      "to_vocab_size": 1500, "use_lstm": False, "use_fp16": False,
                      "num_samples": 512, "model": "attention_seq2seq",
-                     "bidirectional_encoder": False, "optimizer": "sgd", "vocabulary": "word"},
+                     "bidirectional_encoder": False, "optimizer": "sgd", "vocabulary": "word",
+                     "output_projection": False},
     "lstm1_full": {"size": 32, "num_layers": 1, "from_vocab_size": 500, "to_vocab_size": 500,
                    "use_lstm": True, "use_fp16": False, "num_samples": 0,
                    "model": "attention_seq2seq", "bidirectional_encoder": False,
-                   "optimizer": "sgd", "vocabulary": "word"},
+                   "optimizer": "sgd", "vocabulary": "word", "output_projection": False},
 }
 TINY = HParams(size=8, num_layers=1, from_vocab_size=30, to_vocab_size=20, buckets=((3, 3),))
 
@@ -63,6 +64,13 @@ def test_saved_settings_read_back_equal(tmp_path):
     assert document["format_version"] == settings.FORMAT_VERSION
     assert set(document["hparams"]) == set(settings.FIELDS)
     assert os.listdir(tmp_path / "new_dir") == ["settings.json"]
+
+
+@pytest.mark.parametrize("beam_size", [None, 4])
+def test_decoding_beam_size_reads_back(tmp_path, beam_size):
+    hparams = HParams(size=16, output_projection=True, beam_size=beam_size)
+    settings.save_settings(str(tmp_path), hparams, normalize_digits=True)
+    assert settings.load_settings(str(tmp_path)) == (hparams, True)
 
 
 def test_no_settings_file_is_none(tmp_path):
