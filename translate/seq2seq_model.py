@@ -753,18 +753,20 @@ class Seq2SeqModel:
         return logits.numpy(), weights.numpy()
 
     def get_batch(
-        self, data: batching.BucketedData, bucket_id: int
+        self, data: batching.BucketedData, bucket_id: int, batch_size: int | None = None
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """A random batch of `self.batch_size` pairs of one bucket, laid out for `step`.
 
         Args:
           data: per bucket id, a list of (source ids, target ids) pairs.
           bucket_id: the bucket to draw from.
+          batch_size: pairs in this batch instead of `self.batch_size` (`--batch_tokens`).
 
         Returns:
           (encoder_inputs, decoder_inputs, target_weights): see `translate.batching`.
         """
-        return batching.get_batch(data, bucket_id, self.buckets, self.batch_size)
+        return batching.get_batch(data, bucket_id, self.buckets,
+                                  batch_size or self.batch_size)
 
     def decay_learning_rate(self) -> None:
         """Multiplies the learning rate by `learning_rate_decay_factor` (the original's

@@ -63,9 +63,10 @@ class TranslationModel(TrainableModel, Protocol):
         """The flags that shape the variables, for errors about checkpoints of another model."""
 
     # ------------------------------------------------------------------ training
-    def get_batch(self, data: BucketedData, bucket_id: int
+    def get_batch(self, data: BucketedData, bucket_id: int, batch_size: int | None = None
                   ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        """A random batch of one bucket: (encoder, decoder, target weights) lists."""
+        """A random batch of one bucket (`batch_size` pairs, default `self.batch_size`):
+        (encoder, decoder, target weights) lists."""
 
     def step(self, session: Any, encoder_inputs: Sequence[np.ndarray],
              decoder_inputs: Sequence[np.ndarray], target_weights: Sequence[np.ndarray],

@@ -355,13 +355,9 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
         if feed is None:
             bucket_id = batching.choose_bucket(scale)
             start_time = time.time()
-            if batch_sizes:
-                # The compiled step takes any batch size; the dev batches keep batch_size.
-                model.batch_size, base_batch_size = batch_sizes[bucket_id], model.batch_size
-                batch = model.get_batch(train_set, bucket_id)
-                model.batch_size = base_batch_size
-            else:
-                batch = model.get_batch(train_set, bucket_id)
+            # The compiled step takes any batch size; the dev batches keep batch_size.
+            batch = model.get_batch(train_set, bucket_id,
+                                    batch_sizes[bucket_id] if batch_sizes else None)
             step_loss = guard.step(*batch, bucket_id)
             if step_loss is not None and (summaries is not None or count_tokens):
                 batch_size_tokens = batch_tokens(batch[0], batch[2])
