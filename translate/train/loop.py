@@ -355,9 +355,10 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
         if feed is None:
             bucket_id = batching.choose_bucket(scale)
             start_time = time.time()
-            # The compiled step takes any batch size; the dev batches keep batch_size.
-            batch = model.get_batch(train_set, bucket_id,
-                                    batch_sizes[bucket_id] if batch_sizes else None)
+            # The original's two-argument call unless batches are sized in tokens (code that
+            # overrides get_batch with the original's signature keeps working).
+            batch = (model.get_batch(train_set, bucket_id, batch_sizes[bucket_id])
+                     if batch_sizes else model.get_batch(train_set, bucket_id))
             step_loss = guard.step(*batch, bucket_id)
             if step_loss is not None and (summaries is not None or count_tokens):
                 batch_size_tokens = batch_tokens(batch[0], batch[2])
