@@ -9,6 +9,8 @@ import pytest
 
 from data_utils import sentence_to_token_ids
 from translate.hparams import HParams
+from translate.infer import interactive
+from translate.infer.batch import BatchTranslator
 from translate.infer.codec import (
     SubwordCodec,
     WordCodec,
@@ -17,6 +19,7 @@ from translate.infer.codec import (
     load_codec,
     output_text,
 )
+from translate.seq2seq_model import Seq2SeqModel
 
 sentencepiece = pytest.importorskip("sentencepiece")
 
@@ -156,3 +159,30 @@ def test_subword_metadata_copies_the_models(subword_dirs, tmp_path):
     assert restored.decode(codec.encode(line)) == codec.target.decode(codec.encode(line))
     with pytest.raises(ValueError, match="unknown vocabulary kind 'bpe'"):
         codec_from_metadata({**metadata, "vocabulary": "bpe"}, str(tmp_path))
+
+
+@pytest.mark.parametrize("beam_size", [None, 2])
+def test_blank_lines_translate_to_blank_lines_with_subwords(subword_dirs, beam_size):
+    source = subwords.SubwordVocabulary(os.path.join(subword_dirs["data_dir"],
+                                                     "spm300.from.model"))
+    target = subwords.SubwordVocabulary(os.path.join(subword_dirs["data_dir"],
+                                                     "spm300.to.model"))
+    codec = SubwordCodec(source, target)
+    model = Seq2SeqModel(300, 300, [(5, 10), (10, 15)], 16, 1, 5.0, 4, 0.5, 0.99,
+                         forward_only=True)
+    sentences = [b"the cat\n", b"\n", b"   \t \n", b"", b"a dog sleeps"]
+    translator = BatchTranslator(model, codec, beam_size=beam_size)
+    results = translator.translate(sentences, nbest=beam_size or 1)
+    assert [len(r) for r in results] == [beam_size or 1] * len(sentences)
+    for index in (1, 2, 3):
+        assert [(h.ids, h.text) for h in results[index]] == [((), "")] * (beam_size or 1)
+    # An untrained model emits something for a real sentence (EOS is one class of 300).
+    assert any(h.ids for index in (0, 4) for h in results[index])
+    assert interactive.translate_line(model, b"  \n", codec) == ""
+    # Word vocabularies keep the original's answer to a blank line: the model runs on it.
+    word_codec = WordCodec(SOURCE, TARGET)
+    assert not word_codec.translates_to_nothing(b"\n", [])
+    word_model = Seq2SeqModel(len(SOURCE), len(TARGET), [(5, 10)], 16, 1, 5.0, 4, 0.5, 0.99,
+                              forward_only=True)
+    blank, = BatchTranslator(word_model, word_codec).translate([b"\n"])
+    assert blank[0].text == interactive.translate_line(word_model, b"\n", word_codec)

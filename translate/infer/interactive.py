@@ -63,7 +63,10 @@ def translate_line(model: TranslationModel, sentence: bytes, codec: Codec) -> st
     Returns:
       The translation; "" when the model outputs EOS first.
     """
-    outputs, truncated = greedy_decode(model, codec.encode(sentence))
+    token_ids = codec.encode(sentence)
+    if codec.translates_to_nothing(sentence, token_ids):
+        return ""
+    outputs, truncated = greedy_decode(model, token_ids)
     if truncated:
         logging.warning("Sentence truncated: %s", sentence.decode("utf-8", "replace"))
     return codec.decode(outputs)

@@ -115,6 +115,8 @@ class ExportedTranslator:
     def translate(self, sentence: bytes) -> str:
         """The translation of one source line (bytes, newline optional), as `--decode`."""
         ids = self.codec.encode(sentence)
+        if self.codec.translates_to_nothing(sentence, ids):
+            return ""
         tokens, length = self._run(np.asarray(ids, dtype=np.int32))
         return self.codec.decode(tokens[:int(length)])
 
