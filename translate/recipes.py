@@ -5,8 +5,9 @@
              measurements in docs/real_data.md): SentencePiece subwords, a bidirectional
              encoder, the full softmax with label smoothing, Adam with warm-up and a linear
              decay to the end of the budget, dropout, validation by dev BLEU with the best
-             checkpoint kept (and made the final checkpoint) and early stopping; decoding
-             by beam search (4) unless --beam_size says otherwise
+             checkpoint kept (and made the final checkpoint) and early stopping, batches of
+             similar target lengths (`--batch_by_length`); decoding by beam search (4)
+             unless --beam_size says otherwise
 
 A recipe only fills flags the user did not give: `--recipe modern --size 512` trains the
 modern recipe with 512 units. The values reach the model through the flags, so the saved
@@ -38,6 +39,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "learning_rate_schedule": "linear",
         "warmup_steps": 200,
         "batch_size": 128,
+        "batch_by_length": True,
         "steps_per_checkpoint": 500,
         "steps_per_validation": 500,
         "early_stopping": 5,

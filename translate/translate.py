@@ -199,6 +199,10 @@ flags.DEFINE_integer("batch_tokens", 0,
                      "Size training batches in tokens: a batch of a bucket holds this many "
                      "target positions (padding included) instead of --batch_size pairs; 0: "
                      "off.")
+flags.DEFINE_boolean("batch_by_length", False,
+                     "Draw each training batch from pairs of similar target length and cut the "
+                     "padding after its longest target (fewer decoder steps; the original draws "
+                     "pairs at random).")
 
 FLAGS = flags.FLAGS
 
@@ -292,6 +296,7 @@ def train() -> None:
         average_checkpoints=FLAGS.average_checkpoints,
         restore_best=FLAGS.restore_best,
         batch_tokens=FLAGS.batch_tokens,
+        batch_by_length=FLAGS.batch_by_length,
     )
     loop.train(hparams, config)
 

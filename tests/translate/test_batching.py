@@ -123,3 +123,66 @@ def test_token_batch_sizes_fill_each_bucket_with_about_the_same_tokens():
     assert batching.token_batch_sizes(30, buckets) == [3, 2, 1, 1]
     with pytest.raises(ValueError, match="batch_tokens must be at least 1"):
         batching.token_batch_sizes(0, buckets)
+
+
+def _pairs(rng: np.random.Generator, count: int, max_target: int) -> list:
+    return [(list(rng.integers(4, 30, rng.integers(1, 4))),
+             list(rng.integers(4, 40, rng.integers(1, max_target))) + [EOS_ID])
+            for _ in range(count)]
+
+
+def test_length_sorted_batches_are_neighbours_in_length_trimmed_to_the_longest():
+    rng = np.random.default_rng(0)
+    data = [_pairs(rng, 200, 9), _pairs(rng, 5, 9)]
+    buckets = [(4, 12), (4, 12)]
+    batches = batching.LengthSortedBatches(data)
+    random.seed(1)
+    lengths = sorted(len(target) for _, target in data[0])
+    drawn = set()
+    for _ in range(300):
+        encoder, decoder, weights = batches.get_batch(0, buckets, 16)
+        assert len(encoder) == 4 and all(len(row) == 16 for row in encoder + decoder + weights)
+        targets = np.asarray(weights).sum(axis=0).astype(int)  # = len(target incl. EOS)
+        assert len(decoder) == targets.max() + 1  # GO, then the longest target
+        # The lengths of a window of the bucket's pairs sorted by length.
+        assert any(sorted(targets) == lengths[start:start + 16]
+                   for start in range(len(lengths) - 15))
+        rows = np.asarray(decoder).T
+        assert (rows[:, 0] == GO_ID).all()
+        drawn.update(tuple(row) for row in rows)
+    # Every pair of the bucket is drawn sooner or later (ties are ordered at random).
+    assert len(drawn) >= 190
+    # A bucket smaller than the batch fills it with random draws of its pairs.
+    encoder, decoder, weights = batches.get_batch(1, buckets, 16)
+    assert len(encoder[0]) == 16
+    with pytest.raises(ValueError, match=r"bucket 0 \(4, 12\) holds no sentence pair"):
+        batching.LengthSortedBatches([[]]).get_batch(0, buckets, 4)
+
+
+def test_trimmed_batch_has_the_loss_of_the_untrimmed_one():
+    from translate.hparams import HParams
+    from translate.models import build_model
+
+    model = build_model(HParams(size=16, num_layers=1, from_vocab_size=30, to_vocab_size=40,
+                                batch_size=8, buckets=((4, 12),), num_samples=0,
+                                output_projection=True, label_smoothing=0.1,
+                                bidirectional_encoder=True), False)
+    random.seed(3)
+    pairs = _pairs(np.random.default_rng(2), 40, 5)
+    trimmed = batching.LengthSortedBatches([pairs]).get_batch(0, model.buckets, 8)
+    assert len(trimmed[1]) < 12
+    # The same pairs padded to the bucket's decoder length, as the original lays them out.
+    rows = np.asarray(trimmed[1]).T
+    same_pairs = [(list(np.asarray(trimmed[0]).T[k][::-1][np.asarray(trimmed[0]).T[k][::-1]
+                                                          != PAD_ID]),
+                   [int(i) for i in rows[k, 1:] if i != PAD_ID]) for k in range(8)]
+    full = batching.make_batch(same_pairs, 4, 12)
+    assert len(full[1]) == 12
+    np.testing.assert_array_equal(np.asarray(full[0]), np.asarray(trimmed[0]))
+
+    def loss(batch):
+        encoder, decoder, weights = (np.asarray(x) for x in batch)
+        return float(model._template(encoder, decoder, weights.astype(np.float32),
+                                     feed_previous=False)[1])
+
+    np.testing.assert_allclose(loss(trimmed), loss(full), rtol=1e-6)

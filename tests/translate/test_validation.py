@@ -94,6 +94,8 @@ def test_dev_files_that_cannot_be_scored_are_refused_before_training():
     ({"max_train_minutes": -1}, "--max_train_minutes must be 0 .off. or more"),
     ({"batch_tokens": 2000, "distribution_strategy": "mirrored"},
      "--batch_tokens works with --distribution_strategy=default only"),
+    ({"batch_by_length": True, "distribution_strategy": "mirrored"},
+     "--batch_by_length works with --distribution_strategy=default only"),
     ({"steps_per_checkpoint": 0}, "steps_per_checkpoint must be at least 1"),
 ])
 def test_bad_training_configurations_are_clear_errors(overrides, message):

@@ -26,11 +26,13 @@ flags. Opt-in, beyond the original (the defaults change nothing):
   preparation); when it is used up, training ends with a checkpoint (and a validation);
 * `steps_per_validation`, `early_stopping`, `average_checkpoints`, `restore_best`: dev BLEU,
   `best/`, early stopping and checkpoint averaging (`translate.train.validation`);
-* `batch_tokens`: batches sized in tokens (`translate.batching.token_batch_sizes`).
+* `batch_tokens`: batches sized in tokens (`translate.batching.token_batch_sizes`);
+* `batch_by_length`: batches of similar target lengths, their padding cut
+  (`translate.batching.LengthSortedBatches`).
 
-With a schedule, `max_train_minutes`, validation or `batch_tokens`, the log line gains the
-learning rate in use with more digits, tokens/s (single device), the last dev BLEU and the
-minutes left of the budget (the progress bar shows them too):
+With a schedule, `max_train_minutes`, validation, `batch_tokens` or `batch_by_length`, the log
+line gains the learning rate in use with more digits, tokens/s (single device), the last dev
+BLEU and the minutes left of the budget (the progress bar shows them too):
     global step N learning rate R step-time T perplexity P tokens/s S dev BLEU B left M min
 """
 
@@ -95,6 +97,8 @@ class TrainConfig:
       restore_best: at the end, save the best parameters as the final checkpoint of
         `train_dir` (see `translate.train.validation`).
       batch_tokens: size batches in target positions instead of `batch_size` pairs (0: off).
+      batch_by_length: draw each batch from pairs of similar target length and cut the
+        padding after the longest target (`translate.batching.LengthSortedBatches`).
     """
 
     data_dir: str = "/tmp"
@@ -121,6 +125,7 @@ class TrainConfig:
     average_checkpoints: int = 0
     restore_best: bool = False
     batch_tokens: int = 0
+    batch_by_length: bool = False
 
     def check(self) -> None:
         """Checks the values and their combinations.
@@ -151,7 +156,8 @@ class TrainConfig:
                              f"checkpoints, but --keep_checkpoints={self.keep_checkpoints} keeps "
                              "fewer: raise --keep_checkpoints")
         if self.distribution_strategy != "default":
-            for name in ("steps_per_validation", "batch_tokens", "max_train_minutes"):
+            for name in ("steps_per_validation", "batch_tokens", "batch_by_length",
+                         "max_train_minutes"):
                 if getattr(self, name):
                     raise ValueError(f"--{name} works with --distribution_strategy=default "
                                      f"only, not {self.distribution_strategy}")
@@ -159,7 +165,8 @@ class TrainConfig:
     @property
     def reports_more(self) -> bool:
         """Whether an opt-in feature is on that adds fields to the log line."""
-        return bool(self.max_train_minutes or self.steps_per_validation or self.batch_tokens)
+        return bool(self.max_train_minutes or self.steps_per_validation or self.batch_tokens
+                    or self.batch_by_length)
 
 
 def prepare_token_ids(hparams: HParams, config: TrainConfig) -> tuple[str, str, str, str]:
@@ -308,6 +315,7 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
         config.steps_per_validation) else None
     batch_sizes = (batching.token_batch_sizes(config.batch_tokens, model.buckets)
                    if config.batch_tokens else None)
+    by_length = batching.LengthSortedBatches(train_set) if config.batch_by_length else None
     if config.max_train_minutes:
         print(f"Preparing the data and the model took {time.time() - prepare_start:.1f} s; "
               f"training for at most {config.max_train_minutes:g} minutes.")
@@ -355,10 +363,15 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
         if feed is None:
             bucket_id = batching.choose_bucket(scale)
             start_time = time.time()
-            # The original's two-argument call unless batches are sized in tokens (code that
+            # The original's two-argument call unless an opt-in batching is on (code that
             # overrides get_batch with the original's signature keeps working).
-            batch = (model.get_batch(train_set, bucket_id, batch_sizes[bucket_id])
-                     if batch_sizes else model.get_batch(train_set, bucket_id))
+            if by_length is not None:
+                batch = by_length.get_batch(bucket_id, model.buckets, batch_sizes[bucket_id]
+                                            if batch_sizes else model.batch_size)
+            elif batch_sizes:
+                batch = model.get_batch(train_set, bucket_id, batch_sizes[bucket_id])
+            else:
+                batch = model.get_batch(train_set, bucket_id)
             step_loss = guard.step(*batch, bucket_id)
             if step_loss is not None and (summaries is not None or count_tokens):
                 batch_size_tokens = batch_tokens(batch[0], batch[2])
