@@ -176,9 +176,7 @@ def get_batch(
     Raises:
       ValueError: the bucket holds no pair.
     """
-    if not data[bucket_id]:
-        raise ValueError(f"bucket {bucket_id} {tuple(buckets[bucket_id])} holds no sentence pair")
-    pairs = [random.choice(data[bucket_id]) for _ in range(batch_size)]
+    pairs = [random.choice(_bucket_pairs(data, bucket_id, buckets)) for _ in range(batch_size)]
     return make_batch(pairs, *buckets[bucket_id])
 
 
@@ -224,10 +222,7 @@ class LengthSortedBatches:
         Raises:
           ValueError: the bucket holds no pair.
         """
-        pairs = self.data[bucket_id]
-        if not len(pairs):
-            raise ValueError(f"bucket {bucket_id} {tuple(buckets[bucket_id])} holds no sentence "
-                             "pair")
+        pairs = _bucket_pairs(self.data, bucket_id, buckets)
         order = self._order[bucket_id]
         start = random.randrange(max(1, len(order) - batch_size + 1))
         batch = [pairs[i] for i in order[start:start + batch_size]]
@@ -235,6 +230,14 @@ class LengthSortedBatches:
         encoder_size, decoder_size = buckets[bucket_id]
         longest = max(len(target) for _, target in batch)
         return make_batch(batch, encoder_size, min(decoder_size, longest + 1))
+
+
+def _bucket_pairs(data: BucketedData, bucket_id: int,
+                  buckets: Sequence[tuple[int, int]]) -> Sequence[Pair]:
+    """The pairs of a bucket; raises ValueError naming an empty one."""
+    if not len(data[bucket_id]):
+        raise ValueError(f"bucket {bucket_id} {tuple(buckets[bucket_id])} holds no sentence pair")
+    return data[bucket_id]
 
 
 def make_batch(

@@ -117,13 +117,11 @@ class BatchTranslator:
             if batching.bucket_for_sentence(len(ids), self.model.buckets)[1]:
                 logging.warning("Sentence truncated: %s", sentence.decode("utf-8", "replace"))
         results: list[list[Hypothesis]] = [[] for _ in sentences]
-        nothing = [i for i, (sentence, ids) in enumerate(zip(sentences, token_ids))
-                   if self.codec.translates_to_nothing(sentence, ids)]
-        for index in nothing:
-            results[index] = [self._hypothesis([], None if self.beam_size is None else 0.0)
-                              ] * nbest
-        to_decode = [(i, ids) for i, ids in enumerate(token_ids) if not results[i]]
-        for bucket_id, chunk in self._batches(to_decode):
+        for index, (sentence, ids) in enumerate(zip(sentences, token_ids)):
+            if self.codec.translates_to_nothing(sentence, ids):
+                results[index] = [self._hypothesis([], None if self.beam_size is None else 0.0)
+                                  ] * nbest
+        for bucket_id, chunk in self._batches(sentences, token_ids):
             encoder, _, _ = batching.make_batch(
                 [(token_ids[i], []) for i in chunk], *self.model.buckets[bucket_id])
             for index, hypotheses in zip(chunk, self._decode_batch(bucket_id, encoder, nbest)):
@@ -146,20 +144,20 @@ class BatchTranslator:
         """Compiles the graph of every batch shape `translate(sentences)` decodes (on dummy
         batches: XLA compiles per bucket and batch size), so that timings afterwards measure
         decoding only."""
-        token_ids = [(s, self.token_ids(s)) for s in sentences]
         shapes = {(bucket_id, len(chunk)) for bucket_id, chunk in
-                  self._batches([(i, ids) for i, (s, ids) in enumerate(token_ids)
-                                 if not self.codec.translates_to_nothing(s, ids)])}
+                  self._batches(sentences, [self.token_ids(s) for s in sentences])}
         for bucket_id, size in sorted(shapes):
             encoder, _, _ = batching.make_batch([([], [])] * size, *self.model.buckets[bucket_id])
             self._decode_batch(bucket_id, encoder, 1)
 
-    def _batches(self, token_ids: Sequence[tuple[int, list[int]]]
+    def _batches(self, sentences: Sequence[bytes], token_ids: Sequence[list[int]]
                  ) -> Iterator[tuple[int, list[int]]]:
-        """(bucket id, sentence indices) of each batch, bucket by bucket, from (sentence index,
-        token ids) pairs."""
+        """(bucket id, indices into `token_ids`) of each batch the model decodes, bucket by
+        bucket: every sentence but those that translate to nothing."""
         by_bucket: dict[int, list[int]] = {}
-        for index, ids in token_ids:
+        for index, (sentence, ids) in enumerate(zip(sentences, token_ids)):
+            if self.codec.translates_to_nothing(sentence, ids):
+                continue
             bucket_id, _ = batching.bucket_for_sentence(len(ids), self.model.buckets)
             by_bucket.setdefault(bucket_id, []).append(index)
         for bucket_id, indices in sorted(by_bucket.items()):
