@@ -56,6 +56,9 @@ class HParams:
         outputs to the vocabulary with `proj_w`/`proj_b`, as sampled softmax does, instead of
         the original's vocabulary-sized cell output (see `Seq2SeqModel`); far faster with a
         large vocabulary.
+      share_decoder_embeddings: the output projection `proj_w` is the decoder's input
+        embedding (Press & Wolf 2017): one `[to_vocab_size, size]` matrix instead of two;
+        needs an output projection (sampled softmax or `output_projection`).
       beam_size: how `--decode`, `--eval` and `--export_dir` decode this model when the
         command line does not say: None, the original's greedy decode, or a beam size (the
         --beam_size flag; kept in the model's settings.json).
@@ -85,6 +88,7 @@ class HParams:
     label_smoothing: float = 0.0
     bidirectional_encoder: bool = False
     output_projection: bool = False
+    share_decoder_embeddings: bool = False
     beam_size: int | None = None
     vocabulary: str = "word"
 
@@ -135,6 +139,12 @@ class HParams:
                 f"label_smoothing needs the full softmax, but num_samples={self.num_samples} "
                 f"< to_vocab_size={self.to_vocab_size} selects sampled softmax: pass "
                 "--num_samples=0")
+        if self.share_decoder_embeddings and not (
+                self.output_projection or 0 < self.num_samples < self.to_vocab_size):
+            raise ValueError(
+                "share_decoder_embeddings shares the decoder's embedding with the output "
+                "projection, which this model does not have: pass --output_projection (or "
+                "use sampled softmax)")
         if not self.buckets:
             raise ValueError("at least one bucket is needed")
         for previous, bucket in zip(self.buckets, self.buckets[1:]):

@@ -25,8 +25,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "original": {},
     "modern": {
         "vocabulary": "subword",
-        "from_vocab_size": 8000,
-        "to_vocab_size": 8000,
+        "from_vocab_size": 4000,
+        "to_vocab_size": 4000,
         "size": 256,
         "num_layers": 1,
         "bidirectional_encoder": True,

@@ -5,7 +5,9 @@ same variables under the same names, so the original's checkpoints restore by na
 
   Variable                           learning rate (float32, float16 with use_fp16)
   Variable_1                         global step (int32)
-  proj_w [target_vocab, size]        output projection, only with sampled softmax
+  proj_w [target_vocab, size]        output projection, with sampled softmax or
+                                     output_projection; absent with share_decoder_embeddings,
+                                     which projects by the decoder's embedding
   proj_b [target_vocab]
   embedding_attention_seq2seq/...    encoder, decoder, attention (legacy_seq2seq)
 
@@ -113,6 +115,8 @@ def _sequence_crossent(
 # Measured on 2 CPU cores (docs/performance.md): XLA decodes faster with up to 23M decoder
 # weights (1.53x at 3.8M, 1.26x at 15M, 1.22x at 23M), ties at 27M and loses at 68M (0.82x).
 XLA_DECODE_MAX_PARAMETERS = 24_000_000
+# The decoder's input embedding, also the output projection with share_decoder_embeddings.
+DECODER_EMBEDDING = "embedding_attention_seq2seq/embedding_attention_decoder/embedding"
 
 
 def _compute_dtype(mixed_precision: str | None, dtype: tf.DType) -> tf.DType:
@@ -223,6 +227,8 @@ class Seq2SeqModel:
         softmax (False) wraps the cell in an `OutputProjectionWrapper` and maps its
         vocabulary-sized output again to the vocabulary in the attention decoder: two
         vocabulary-sized products per step, which the projection avoids.
+      share_decoder_embeddings: the output projection is the decoder's input embedding
+        (no `proj_w`); needs an output projection.
       xla_decode: compile greedy decoding (`search` with beam size 1) with XLA
         (`jit_compile`), once per bucket and batch size; False runs it as one TF graph
         for every shape. None (the default) chooses XLA when a decoder step reads at most
@@ -231,7 +237,8 @@ class Seq2SeqModel:
         all for the large products of a large model.
 
     Raises:
-      ValueError: an unknown `mixed_precision`, or "bfloat16" with float16 variables.
+      ValueError: an unknown `mixed_precision`, "bfloat16" with float16 variables, or
+        `share_decoder_embeddings` without an output projection.
     """
 
     # Its name in the registry of `translate.models` (the --model flag).
@@ -262,6 +269,7 @@ class Seq2SeqModel:
         label_smoothing: float = 0.0,
         bidirectional_encoder: bool = False,
         output_projection: bool = False,
+        share_decoder_embeddings: bool = False,
     ):
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
@@ -285,6 +293,10 @@ class Seq2SeqModel:
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int32, name="Variable_1")
         self.use_sampled_softmax = 0 < num_samples < target_vocab_size
         self.output_projection = self.use_sampled_softmax or output_projection
+        if share_decoder_embeddings and not self.output_projection:
+            raise ValueError("share_decoder_embeddings needs an output projection: pass "
+                             "output_projection=True or use sampled softmax")
+        self.share_decoder_embeddings = share_decoder_embeddings
         self._template = seq2seq.Template(self._model, name="seq2seq_model")
         self._search_template = self._reading_template(self._search)
         self._alignment_template = self._reading_template(self._alignment)
@@ -331,13 +343,15 @@ class Seq2SeqModel:
             xla_decode=XLA_DECODE_CHOICES[hparams.xla_decode], optimizer=hparams.optimizer,
             dropout=hparams.dropout, label_smoothing=hparams.label_smoothing,
             bidirectional_encoder=hparams.bidirectional_encoder,
-            output_projection=hparams.output_projection)
+            output_projection=hparams.output_projection,
+            share_decoder_embeddings=hparams.share_decoder_embeddings)
 
     def decoder_step_parameters(self) -> int:
         """How many weights one decoder step reads: the decoder's cells, attention and output
         projection (the embeddings are only gathered from)."""
         return sum(int(np.prod(v.shape)) for name, v in self.variables_by_name.items()
-                   if name.startswith("proj_") or "/attention_decoder/" in name)
+                   if name.startswith("proj_") or "/attention_decoder/" in name
+                   or (self.share_decoder_embeddings and name == DECODER_EMBEDDING))
 
     @property
     def variables_by_name(self) -> dict[str, tf.Variable]:
@@ -399,8 +413,10 @@ class Seq2SeqModel:
         """(proj_w [target_vocab, size], proj_b) with an output projection, else None."""
         if not self.output_projection:
             return None
+        # The builder's own request for the decoder embedding (same full name) gets this one.
         w_t = tf.compat.v1.get_variable(
-            "proj_w", [self.target_vocab_size, self.size], dtype=self.dtype)
+            DECODER_EMBEDDING if self.share_decoder_embeddings else "proj_w",
+            [self.target_vocab_size, self.size], dtype=self.dtype)
         b = tf.compat.v1.get_variable("proj_b", [self.target_vocab_size], dtype=self.dtype)
         return w_t, b
 

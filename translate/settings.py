@@ -44,7 +44,7 @@ FIELDS = tuple(field.name for field in dataclasses.fields(HParams))
 # (proj_w/proj_b exist) or full softmax.
 SHAPING_FIELDS = ("model", "size", "num_layers", "from_vocab_size", "to_vocab_size", "use_lstm",
                   "use_fp16", "bidirectional_encoder", "vocabulary", "optimizer", "num_samples",
-                  "output_projection")
+                  "output_projection", "share_decoder_embeddings")
 # The variable each attention score of `legacy_seq2seq.attention` creates first; "luong_dot"
 # creates none.
 _ATTENTION_MARKERS = (("/AttnW_0", "additive"), ("/LuongGeneral_0/", "luong_general"),
@@ -215,10 +215,12 @@ def infer_settings(checkpoint_prefix: str) -> dict[str, Any]:
         "optimizer": next((_OPTIMIZER_SLOTS[n.rsplit("/", 1)[-1]] for n in shapes
                            if n.rsplit("/", 1)[-1] in _OPTIMIZER_SLOTS), "sgd"),
         "num_samples": (min(HParams.num_samples, to_vocab_size - 1)
-                        if "proj_w" in shapes else 0),
+                        if "proj_b" in shapes else 0),
         # proj_w/proj_b are read as sampled softmax, which has them whatever this says; a full
         # softmax over them (--output_projection) is known from settings.json only.
         "output_projection": False,
+        # A projection without proj_w projects by the decoder's embedding.
+        "share_decoder_embeddings": "proj_b" in shapes and "proj_w" not in shapes,
     }
     kinds = checkpoints.cell_kinds(model_names)
     if kinds in (["GRU"], ["LSTM"]):

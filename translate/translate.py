@@ -107,6 +107,10 @@ flags.DEFINE_boolean("output_projection", False,
                      "With --num_samples=0, still project the decoder's --size outputs to the "
                      "vocabulary (proj_w/proj_b) instead of the original's vocabulary-sized "
                      "cell output: much faster with a large vocabulary.")
+flags.DEFINE_boolean("share_decoder_embeddings", False,
+                     "Use the decoder's input embedding as the output projection (one "
+                     "[to_vocab_size, size] matrix instead of two); needs --output_projection "
+                     "or sampled softmax.")
 flags.DEFINE_integer("num_samples", 512, "Sampled-softmax samples; 0 (or at least "
                      "--to_vocab_size) trains with the full softmax.")
 flags.DEFINE_integer("max_steps", 0, "Stop training at this global step (0: never stop).")

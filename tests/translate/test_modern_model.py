@@ -7,6 +7,7 @@ The optimizers are checked against TF 1.15's AdamOptimizer and AdagradOptimizer
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -18,7 +19,7 @@ import legacy_seq2seq as seq2seq
 from translate import recipes
 from translate.hparams import HParams
 from translate.models import build_model
-from translate.seq2seq_model import _sequence_crossent
+from translate.seq2seq_model import DECODER_EMBEDDING, _sequence_crossent
 from translate.train import optimizers
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "optimizers.npz")
@@ -99,6 +100,33 @@ def test_projection_with_full_softmax_scores_only_weighted_steps():
     crossent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
     expected = seq2seq.stacked_sequence_loss(crossent, weights)
     np.testing.assert_allclose(float(loss), float(expected), rtol=1e-5)
+
+
+def test_shared_decoder_embeddings_are_the_output_projection():
+    hparams = HParams(**TINY, num_samples=0, output_projection=True,
+                      share_decoder_embeddings=True)
+    model = build_model(hparams, False)
+    names = model.variables_by_name
+    assert "proj_w" not in names and "proj_b" in names
+    embedding = names[DECODER_EMBEDDING]
+    batch = _batch(model)
+    encoder, decoder, weights = (np.asarray(x) for x in batch)
+    outputs, _, projection = model._template(encoder, decoder, weights, feed_previous=False)
+    np.testing.assert_array_equal(projection[0], embedding)
+    # The projection scores every row, so training moves rows the decoder never reads too.
+    unread = sorted(set(range(40)) - set(decoder.ravel().tolist()))
+    before = embedding.numpy()
+    model.step(None, *batch, 1, False)
+    moved = np.abs(embedding.numpy() - before).max(axis=1) > 0
+    assert moved[unread].all()
+    unshared = build_model(dataclasses.replace(hparams, share_decoder_embeddings=False), False)
+    assert sum(int(np.prod(v.shape)) for v in unshared.params) - sum(
+        int(np.prod(v.shape)) for v in model.params) == 40 * 16
+
+
+def test_shared_decoder_embeddings_need_an_output_projection():
+    with pytest.raises(ValueError, match="share_decoder_embeddings .* --output_projection"):
+        HParams(**TINY, num_samples=0, share_decoder_embeddings=True).validate()
 
 
 def test_dropout_and_label_smoothing_apply_in_training_only():

@@ -24,11 +24,12 @@ GOLDEN_SETTINGS = {
                      "to_vocab_size": 1500, "use_lstm": False, "use_fp16": False,
                      "num_samples": 512, "model": "attention_seq2seq",
                      "bidirectional_encoder": False, "optimizer": "sgd", "vocabulary": "word",
-                     "output_projection": False},
+                     "output_projection": False, "share_decoder_embeddings": False},
     "lstm1_full": {"size": 32, "num_layers": 1, "from_vocab_size": 500, "to_vocab_size": 500,
                    "use_lstm": True, "use_fp16": False, "num_samples": 0,
                    "model": "attention_seq2seq", "bidirectional_encoder": False,
-                   "optimizer": "sgd", "vocabulary": "word", "output_projection": False},
+                   "optimizer": "sgd", "vocabulary": "word", "output_projection": False,
+                   "share_decoder_embeddings": False},
 }
 TINY = HParams(size=8, num_layers=1, from_vocab_size=30, to_vocab_size=20, buckets=((3, 3),))
 
@@ -153,7 +154,9 @@ def test_settings_inferred_from_tf1_0_names(tmp_path, config):
     dataclasses.replace(TINY, num_layers=2, use_lstm=True, num_samples=8, use_fp16=True,
                         optimizer="adam", model="luong_attention_seq2seq"),
     dataclasses.replace(TINY, optimizer="adagrad", bidirectional_encoder=True, num_samples=0),
-], ids=["lstm2-sampled-fp16-adam-luong", "gru1-full-adagrad-bidirectional"])
+    dataclasses.replace(TINY, num_samples=8, share_decoder_embeddings=True),
+], ids=["lstm2-sampled-fp16-adam-luong", "gru1-full-adagrad-bidirectional",
+        "gru-sampled-shared-embeddings"])
 def test_settings_inferred_from_our_checkpoints(tmp_path, hparams):
     prefix = save_tiny(hparams, str(tmp_path))
     inferred = settings.infer_settings(prefix)
