@@ -42,6 +42,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SIDES = ("ours", "tf1", "torch")
 SIDE_NAMES = {"ours": "ours (TF 2)", "tf1": "TF 1.15 original", "torch": "PyTorch eager"}
+# The framework each side imports: the peak RSS of importing it alone is reported apart.
+FRAMEWORKS = {"ours": "tensorflow", "tf1": "tensorflow", "torch": "torch"}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -160,6 +162,21 @@ def run_side(command: list[str], timeout: float) -> dict:
     return _normalized(result)
 
 
+def import_rss_bytes(python: str, module: str) -> int:
+    """The peak RSS of a fresh `python` process that only imports `module`.
+
+    Read from the child's own VmHWM, which counts only what it did after exec (the kernel's
+    rusage may also keep the forked parent's size).
+    """
+    script = (f"import {module}\n"
+              "print([line.split()[1] for line in open('/proc/self/status')\n"
+              "       if line.startswith('VmHWM:')][0])")
+    done = subprocess.run([python, "-c", script], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{python} -c 'import {module}' failed:\n{done.stderr[-2000:]}")
+    return int(done.stdout.split()[-1]) * 1024
+
+
 def _normalized(result: dict) -> dict:
     """Fills the fields the PyTorch peer names differently."""
     if "ready_s" not in result and "time_to_first_step_s" in result:
@@ -220,6 +237,12 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
         higher_is_better=False)
     row("same, from process start (s)", "ready_s", ".1f", higher_is_better=False)
     row("peak RSS (GB)", "peak_rss_bytes", ".2f", scale=1e-9, higher_is_better=False)
+    row("of which importing the framework alone (GB)", "import_rss_bytes", ".2f", scale=1e-9,
+        higher_is_better=False)
+    row("peak RSS above that import (GB)", "peak_rss_above_import_bytes", ".2f", scale=1e-9,
+        higher_is_better=False)
+    row("peak RSS by the end of training, before decoding (GB)", "peak_rss_training_bytes",
+        ".2f", scale=1e-9, higher_is_better=False)
     row("greedy decode, 1 sentence at a time (sentences/s)", "decode_sentences_per_s", ".1f")
     row("greedy decode, batches of 64 (sentences/s)", "decode_batched_sentences_per_s", ",.0f")
     row("noise: cores other processes kept busy during the runs", "others_busy_cores", ".2f",
@@ -268,12 +291,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         commands[side] = command
     runs: dict[str, list[dict]] = {side: [] for side in commands}
+    imports = {side: import_rss_bytes(command[0], FRAMEWORKS[side])
+               for side, command in commands.items()}
     for round_index in range(args.rounds):
         for side, command in commands.items():
             busy = wait_for_quiet(args.max_busy, args.max_wait)
             print(f"[round {round_index + 1}/{args.rounds}] {SIDE_NAMES[side]} (other "
                   f"processes busy: {busy:.1f} cores) ...", file=sys.stderr, flush=True)
             result = run_side(command, args.timeout)
+            result["import_rss_bytes"] = imports[side]
+            result["peak_rss_above_import_bytes"] = result["peak_rss_bytes"] - imports[side]
             runs[side].append(result)
             print(f"    {result.get('target_tokens_per_s', 0):,.0f} target tokens/s, "
                   f"{result.get('decode_sentences_per_s') or 0:.1f} sentences/s decoded, "

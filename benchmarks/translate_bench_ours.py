@@ -106,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         tokens += int(np.sum(batch[2]))
     timed_s = time.perf_counter() - timed_start
     traces = model.tracing_counts()
+    # Decoding builds another model and compiles its searches: the peak so far is training's.
+    training_peak_rss = lib.peak_rss_bytes()
     del model
 
     # -------------------------------------------------------------------------- decoding
@@ -150,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         threads=[args.intra_op, args.inter_op], import_s=import_s, build_s=build_s,
         first_step_s=first_step_s, ready_after_import_s=ready_after_import_s, ready_s=ready_s,
         last_loss=float(loss), tracing_counts=traces, decode_output_tokens=output_tokens,
-        decode_batch=args.decode_batch, gemm_flops_per_s=gemm)
+        decode_batch=args.decode_batch, gemm_flops_per_s=gemm,
+        peak_rss_training_bytes=training_peak_rss)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 import pytest
 import translate_bench as benchmark
@@ -49,7 +50,9 @@ def fake_run(tokens: float, step: float, rss: float) -> dict:
     return {"target_tokens_per_s": tokens, "ready_after_import_s": 2.0, "ready_s": 4.0,
             "median_step_s_per_bucket": {str(b): step for b in benchmark_lib.BUCKETS},
             "peak_rss_bytes": rss, "decode_sentences_per_s": 10.0,
-            "decode_batched_sentences_per_s": 500.0, "gemm_flops_per_s": 1e11}
+            "decode_batched_sentences_per_s": 500.0, "gemm_flops_per_s": 1e11,
+            "import_rss_bytes": 0.6e9 if rss == 1e9 else 0.2e9,
+            "peak_rss_above_import_bytes": rss - (0.6e9 if rss == 1e9 else 0.2e9)}
 
 
 def test_report_shows_medians_and_ratios():
@@ -63,7 +66,20 @@ def test_report_shows_medians_and_ratios():
     # Seconds per step: lower is better, so the ratio is theirs over ours.
     assert "| 0.200 | 0.400 | 2.00x |" in text
     assert rows["peak RSS (GB)"].endswith("| 1.00 | 2.00 | 2.00x |")
+    assert rows["peak RSS above that import (GB)"].endswith("| 0.40 | 1.80 | 4.50x |")
     assert "GEMM rate" in text and "Fraction of the GEMM rate" in text
+
+
+def test_import_rss_grows_with_what_the_import_allocates(tmp_path, monkeypatch):
+    # Written bytes, so the pages are resident (calloc'd zeros may not be).
+    (tmp_path / "big.py").write_text("payload = b'x' * (200 * 1024 * 1024)\n")
+    (tmp_path / "small.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    small = benchmark.import_rss_bytes(sys.executable, "small")
+    big = benchmark.import_rss_bytes(sys.executable, "big")
+    assert 0 < small and 190e6 < big - small < 260e6
+    with pytest.raises(RuntimeError, match="import no_such_module"):
+        benchmark.import_rss_bytes(sys.executable, "no_such_module")
 
 
 def test_missing_interpreters_skip_their_side(tmp_path):
