@@ -11,6 +11,7 @@ which owns the variables (see `template.py`).
 
 # Names imported here but left out of `__all__` (noqa) stay importable for existing callers.
 from legacy_seq2seq import checkpoint_names, rnn_cell  # noqa: F401
+from legacy_seq2seq._checks import TransposedProjection  # noqa: F401
 from legacy_seq2seq.attention import (  # noqa: F401
     ATTENTION_SCORES,
     LegacyAttention,

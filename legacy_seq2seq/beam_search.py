@@ -35,7 +35,12 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell, assert_nonempty, check_output_projection
+from legacy_seq2seq._checks import (
+    apply_output_projection,
+    assert_like_rnncell,
+    assert_nonempty,
+    check_output_projection,
+)
 from legacy_seq2seq.decoders import AttentionDecoderStep
 from legacy_seq2seq.seq2seq import _attention_model
 from legacy_seq2seq.template import get_variable
@@ -284,7 +289,7 @@ class _BeamSearch:
         output, state_flat, reads_flat, _ = self.step(
             inputs, beams.state_flat, beams.reads_flat, reuse_attention=reuse_attention)
         if self.output_projection is not None:
-            output = tf.compat.v1.nn.xw_plus_b(output, *self.output_projection)
+            output = apply_output_projection(output, self.output_projection)
         step_log_probs = tf.reshape(tf.nn.log_softmax(tf.cast(output, tf.float32)),
                                     [-1, k, vocab])
         # An ended beam has one continuation, EOS again, at no cost: it keeps its score.
@@ -326,7 +331,7 @@ class _GreedySearch(_BeamSearch):
         output, state_flat, reads_flat, _ = self.step(
             inputs, beams.state_flat, beams.reads_flat, reuse_attention=reuse_attention)
         if self.output_projection is not None:
-            output = tf.compat.v1.nn.xw_plus_b(output, *self.output_projection)
+            output = apply_output_projection(output, self.output_projection)
         finished = beams.finished[:, 0]
         # An ended sentence emits EOS again, at no cost: it keeps its score.
         symbols = tf.where(finished, self.eos_id, tf.argmax(output, 1, output_type=tf.int32))

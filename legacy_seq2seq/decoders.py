@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from legacy_seq2seq import rnn_cell
 from legacy_seq2seq._checks import (
+    apply_output_projection,
     assert_like_rnncell,
     assert_nonempty,
     check_attention_arguments,
@@ -62,7 +63,7 @@ def _extract_argmax_and_embed(
 
     def loop_function(prev: tf.Tensor, _: int) -> tf.Tensor:
         if output_projection is not None:
-            prev = tf.compat.v1.nn.xw_plus_b(prev, output_projection[0], output_projection[1])
+            prev = apply_output_projection(prev, output_projection)
         symbols = tf.argmax(prev, 1)
         embedded = tf.nn.embedding_lookup(embedding, symbols)
         return embedded if update_embedding else tf.stop_gradient(embedded)

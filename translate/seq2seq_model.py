@@ -797,11 +797,12 @@ class Seq2SeqModel:
 def _output_projection(
     projection: tuple[tf.Tensor, tf.Tensor] | None
 ) -> tuple[tf.Tensor, tf.Tensor] | None:
-    """The decoder's `output_projection` (W [size, target_vocab], B) from (proj_w, proj_b)."""
+    """The decoder's `output_projection` from (proj_w, proj_b): W is proj_w's transpose,
+    multiplied as such (decoding used to copy the transpose, 164 MB for L, at every call)."""
     if projection is None:
         return None
     w_t, b = projection
-    return tf.transpose(w_t), b
+    return seq2seq.TransposedProjection(w_t, b)
 
 
 def _project(outputs: tf.Tensor, projection: tuple[tf.Tensor, tf.Tensor] | None) -> tf.Tensor:

@@ -155,6 +155,27 @@ def test_beam_size_1_is_the_original_greedy_decode(name: str, use_function: bool
     assert [h[0] for h in hypotheses(result)] == reference
 
 
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_a_transposed_projection_decodes_as_the_transposed_pair(beam_size: int):
+    config = CONFIGS["lstm2_projection_2heads"]
+    template, encoder = random_model(config)
+    proj_w, proj_b = (template.variables_by_name[name] for name in ("proj_w", "proj_b"))
+
+    def search(projection):
+        return seq2seq.embedding_attention_beam_search(
+            columns(encoder), config["cell"](), ENCODER_SYMBOLS, DECODER_SYMBOLS, EMBEDDING,
+            beam_size=beam_size, max_length=DECODER_LENGTH, num_heads=config["num_heads"],
+            output_projection=projection)
+
+    pair = template.bind(lambda: search((tf.transpose(proj_w), proj_b)))()
+    rows = template.bind(lambda: search(seq2seq.TransposedProjection(proj_w, proj_b)))()
+    assert hypotheses(rows) == hypotheses(pair)
+    np.testing.assert_allclose(rows.log_probs, pair.log_probs, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"TransposedProjection.rows must have shape "
+                                         r"\[num_symbols, output_size\] = \[12, 12\]"):
+        template.bind(lambda: search(seq2seq.TransposedProjection(proj_w[:, :5], proj_b)))()
+
+
 def test_greedy_decode_is_beam_size_1_without_the_beam_axis():
     config = CONFIGS["gru"]
 
