@@ -13,8 +13,9 @@ class TransposedProjection(NamedTuple):
 
     The translate tutorial keeps `proj_w` as `[num_symbols, output_size]` and passed
     `(tf.transpose(proj_w), proj_b)`; decoding then copied the transposed matrix at every
-    call, the largest tensor of a large model. Passed as `output_projection`, this pair
-    multiplies by `rows` with a transposed operand instead: the same products, no copy.
+    call, the largest tensor of a large model. Passed as `output_projection`, this pair is
+    multiplied as `(rows @ outputs^T)^T` (`apply_output_projection`): the same products,
+    and only the small operand is transposed.
 
     Attributes:
       rows: `[num_symbols, output_size]`, W's transpose.

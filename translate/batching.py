@@ -176,8 +176,8 @@ def get_batch(
     Raises:
       ValueError: the bucket holds no pair.
     """
-    pairs = [random.choice(_bucket_pairs(data, bucket_id, buckets)) for _ in range(batch_size)]
-    return make_batch(pairs, *buckets[bucket_id])
+    pairs = _bucket_pairs(data, bucket_id, buckets)
+    return make_batch([random.choice(pairs) for _ in range(batch_size)], *buckets[bucket_id])
 
 
 class LengthSortedBatches:
