@@ -40,10 +40,16 @@ import translate_bench_lib as lib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SIDES = ("ours", "tf1", "torch")
-SIDE_NAMES = {"ours": "ours (TF 2)", "tf1": "TF 1.15 original", "torch": "PyTorch eager"}
+SIDES = ("ours", "ours_bf16", "tf1", "torch")
+DEFAULT_SIDES = ("ours", "tf1", "torch")
+# Our model under both compute dtypes can run in one alternation; each gets a ratio column
+# against every other framework.
+OUR_SIDES = ("ours", "ours_bf16")
+SIDE_NAMES = {"ours": "ours (TF 2)", "ours_bf16": "ours, bfloat16", "tf1": "TF 1.15 original",
+              "torch": "PyTorch eager"}
 # The framework each side imports: the peak RSS of importing it alone is reported apart.
-FRAMEWORKS = {"ours": "tensorflow", "tf1": "tensorflow", "torch": "torch"}
+FRAMEWORKS = {"ours": "tensorflow", "ours_bf16": "tensorflow", "tf1": "tensorflow",
+              "torch": "torch"}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -53,14 +59,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--config", choices=sorted(lib.CONFIGS), default="S")
     parser.add_argument("--steps", type=int, default=40, help="timed training steps per run")
     parser.add_argument("--rounds", type=int, default=2, help="runs of every side, alternated")
-    parser.add_argument("--sides", default=",".join(SIDES),
-                        help="comma-separated subset of " + ",".join(SIDES))
+    parser.add_argument("--sides", default=",".join(DEFAULT_SIDES),
+                        help="comma-separated subset of " + ",".join(SIDES) + " (ours_bf16: "
+                             "ours with --mixed_precision bfloat16)")
     parser.add_argument("--decode_n", type=int, default=50,
                         help="sentences decoded one at a time")
     parser.add_argument("--decode_batch_n", type=int, default=512,
                         help="sentences decoded in batches of 64 (ours and TF 1.15)")
-    parser.add_argument("--mixed_precision", choices=["float32", "bfloat16"], default="float32",
-                        help="our side's training compute dtype")
+    parser.add_argument("--mixed_precision", choices=["float32", "bfloat16", "float16"],
+                        default="float32",
+                        help="the side 'ours': its training compute dtype")
     parser.add_argument("--tf1_python", default=os.path.expanduser("~/tf1/bin/python"))
     parser.add_argument("--torch_python", default=os.path.expanduser("~/torchenv/bin/python"))
     parser.add_argument("--torch_bench",
@@ -81,11 +89,12 @@ def side_command(side: str, args: argparse.Namespace) -> list[str] | None:
     """The command line of one run of `side`, or None when its interpreter is missing."""
     config = lib.CONFIGS[args.config]
     common = ["--steps", str(args.steps), "--decode_n", str(args.decode_n)]
-    if side == "ours":
+    if side in OUR_SIDES:
+        dtype = "bfloat16" if side == "ours_bf16" else args.mixed_precision
         return [sys.executable, os.path.join(HERE, "translate_bench_ours.py"), "--config",
                 args.config,
                 "--decode_batch_n", str(args.decode_batch_n),
-                "--mixed_precision", args.mixed_precision, *common]
+                "--mixed_precision", dtype, *common]
     if side == "tf1":
         if not os.path.exists(args.tf1_python):
             return None
@@ -199,6 +208,10 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     config = lib.CONFIGS[args.config]
     sides = [side for side in SIDES if runs.get(side)]
     gemm = median_of(runs.get("ours", []) or runs[sides[0]], "gemm_flops_per_s")
+    pairs = [(ours, other) for ours in sides if ours in OUR_SIDES
+             for other in sides if other not in OUR_SIDES]
+    if set(OUR_SIDES) <= set(sides):
+        pairs.append(("ours_bf16", "ours"))
     lines = [f"Machine: {lib.machine_description()}; GEMM rate (TF 2, float32, 2048^3, "
              f"measured in this run): {gemm / 1e9:.0f} GFLOP/s." if gemm else "",
              f"Config {args.config}: size {config.size}, {config.num_layers} GRU layers, "
@@ -206,9 +219,9 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
              f"{config.num_samples if config.sampled else 'off'}; {args.steps} timed steps "
              f"per run, {args.rounds} run(s) per side, alternated; medians over runs.", ""]
     lines += ["Commands:", ""] + [f"    {commands[side]}" for side in sides] + [""]
-    others = [side for side in sides if side != "ours"]
     header = ["", *(SIDE_NAMES[side] for side in sides),
-              *(f"ours / {SIDE_NAMES[side].split()[0]}" for side in others if "ours" in sides)]
+              *(f"{SIDE_NAMES[ours].split(' (')[0]} / {SIDE_NAMES[other].split(' (')[0]}"
+                for ours, other in pairs)]
     rows = []
 
     def row(label: str, key: str, fmt: str, bucket: str | None = None, scale: float = 1,
@@ -216,14 +229,13 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
         values = {side: median_of(runs[side], key, bucket) for side in sides}
         cells = [label] + [format(values[s] * scale, fmt) if values[s] is not None else "-"
                            for s in sides]
-        if "ours" in sides:
-            for side in others:
-                if higher_is_better is not None and values["ours"] and values[side]:
-                    ratio = (values["ours"] / values[side] if higher_is_better
-                             else values[side] / values["ours"])
-                    cells.append(f"{ratio:.2f}x")
-                else:
-                    cells.append("-")
+        for ours, other in pairs:
+            if higher_is_better is not None and values[ours] and values[other]:
+                ratio = (values[ours] / values[other] if higher_is_better
+                         else values[other] / values[ours])
+                cells.append(f"{ratio:.2f}x")
+            else:
+                cells.append("-")
         rows.append(cells)
 
     row("target tokens/s (training)", "target_tokens_per_s", ",.0f")

@@ -40,7 +40,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--decode_batch_n", type=int, default=512,
                         help="sentences decoded in batches (timed)")
     parser.add_argument("--decode_batch", type=int, default=64, help="batch of batched decoding")
-    parser.add_argument("--mixed_precision", choices=["float32", "bfloat16"], default="float32",
+    parser.add_argument("--mixed_precision", choices=["float32", "bfloat16", "float16"],
+                        default="float32",
                         help="compute dtype of training (variables stay float32)")
     parser.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (0: TF's)")
     parser.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (0: TF's)")

@@ -11,6 +11,7 @@ BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (10, 15), (20, 25), (40, 50))
 # --xla_decode: None lets the model choose by its size (see `Seq2SeqModel`).
 XLA_DECODE_CHOICES = {"auto": None, "on": True, "off": False}
 OPTIMIZERS = ("sgd", "adagrad", "adam")
+MIXED_PRECISION_CHOICES = ("float32", "bfloat16", "float16")
 SCHEDULES = ("original", "constant", "rsqrt", "linear")
 VOCABULARIES = ("word", "subword")
 
@@ -33,8 +34,9 @@ class HParams:
         projection) is used only when 0 < num_samples < to_vocab_size.
       use_fp16: float16 variables instead of float32.
       buckets: (encoder length, decoder length) pairs, increasing.
-      mixed_precision: "float32" (the original), or "bfloat16": training computes in bfloat16
-        with float32 variables (see `Seq2SeqModel`); not with use_fp16.
+      mixed_precision: "float32" (the original), "bfloat16" or "float16": training computes in
+        that dtype with float32 variables, float16 with a dynamic loss scale (see
+        `Seq2SeqModel`); not with use_fp16.
       xla_decode: "auto" (XLA for small models, see `Seq2SeqModel`), "on" or "off": compile
         greedy decoding with XLA (the same outputs).
       model: the model's name in `translate.models.MODELS` (the --model flag); the default
@@ -112,8 +114,8 @@ class HParams:
             if getattr(self, name) < 4:
                 raise ValueError(f"{name} must be at least 4 (the special symbols), "
                                  f"got {getattr(self, name)}")
-        if self.mixed_precision not in ("float32", "bfloat16"):
-            raise ValueError(f"mixed_precision must be float32 or bfloat16, got "
+        if self.mixed_precision not in MIXED_PRECISION_CHOICES:
+            raise ValueError(f"mixed_precision must be float32, bfloat16 or float16, got "
                              f"{self.mixed_precision!r}")
         if self.xla_decode not in XLA_DECODE_CHOICES:
             raise ValueError(f"xla_decode must be one of {', '.join(XLA_DECODE_CHOICES)}, got "

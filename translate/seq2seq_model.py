@@ -48,6 +48,7 @@ import legacy_seq2seq as seq2seq
 from translate import batching, checkpoints
 from translate.hparams import XLA_DECODE_CHOICES, HParams
 from translate.train import optimizers
+from translate.train.loss_scale import DynamicLossScale
 from translate.train.trainer import Trainer
 
 
@@ -122,13 +123,13 @@ DECODER_EMBEDDING = "embedding_attention_seq2seq/embedding_attention_decoder/emb
 def _compute_dtype(mixed_precision: str | None, dtype: tf.DType) -> tf.DType:
     if mixed_precision in (None, "float32"):
         return dtype
-    if mixed_precision != "bfloat16":
-        raise ValueError(f"mixed_precision must be None, 'float32' or 'bfloat16', got "
-                         f"{mixed_precision!r}")
+    if mixed_precision not in ("bfloat16", "float16"):
+        raise ValueError(f"mixed_precision must be None, 'float32', 'bfloat16' or 'float16', "
+                         f"got {mixed_precision!r}")
     if dtype != tf.float32:
-        raise ValueError(f"mixed_precision='bfloat16' needs float32 variables, got "
+        raise ValueError(f"mixed_precision={mixed_precision!r} needs float32 variables, got "
                          f"{dtype.name} (--use_fp16 and --mixed_precision exclude each other)")
-    return tf.bfloat16
+    return tf.as_dtype(mixed_precision)
 
 
 @contextlib.contextmanager
@@ -212,9 +213,12 @@ class Seq2SeqModel:
       forward_only: build for decoding: forward steps feed back their own greedy outputs
         (feed_previous) and return projected logits; no training step.
       dtype: dtype of the variables (tf.float32 or tf.float16).
-      mixed_precision: None (or "float32"): compute in `dtype`, as the original. "bfloat16":
-        the training and forward steps compute in bfloat16 (the variables, the loss, the
-        gradient clipping and the update stay in `dtype`); decoding keeps `dtype`.
+      mixed_precision: None (or "float32"): compute in `dtype`, as the original. "bfloat16"
+        or "float16": the training and forward steps compute in that dtype (the variables,
+        the loss, the gradient clipping and the update stay in `dtype`); decoding keeps
+        `dtype`. "float16" also scales the loss dynamically
+        (`translate.train.loss_scale`, the `loss_scale` attribute): a step whose gradients
+        overflow is skipped and the scale halved.
       optimizer: "sgd" (the original), "adagrad" or "adam" (`translate.train.optimizers`);
         its slot variables are saved with the model.
       dropout: in training steps only, each RNN layer's inputs and outputs are dropped with
@@ -237,7 +241,8 @@ class Seq2SeqModel:
         all for the large products of a large model.
 
     Raises:
-      ValueError: an unknown `mixed_precision`, "bfloat16" with float16 variables, or
+      ValueError: an unknown `mixed_precision`, "bfloat16" or "float16" with float16
+        variables, or
         `share_decoder_embeddings` without an output projection.
     """
 
@@ -287,6 +292,9 @@ class Seq2SeqModel:
         self.bidirectional_encoder = bidirectional_encoder
         self.dtype = tf.as_dtype(dtype)
         self.compute_dtype = _compute_dtype(mixed_precision, self.dtype)
+        # Only mixed float16 is scaled: --use_fp16 (float16 variables) trains as the original.
+        self.loss_scale = (DynamicLossScale() if self.compute_dtype == tf.float16
+                           and self.dtype == tf.float32 else None)
         # Created first, as in the original graph, hence its TF 1.x names.
         self.learning_rate = tf.Variable(
             float(learning_rate), trainable=False, dtype=self.dtype, name="Variable")
@@ -578,13 +586,18 @@ class Seq2SeqModel:
 
         Returns:
           (loss, gradients): the scalar loss and one gradient per entry of `self.params`
-          (`tf.IndexedSlices` for embeddings).
+          (`tf.IndexedSlices` for embeddings). With a `loss_scale`, the gradients are those
+          of the scaled loss divided by the scale again: inf or NaN where float16 overflowed.
         """
         del bucket_id
         with tf.GradientTape() as tape:
             _, loss, _ = self._template(encoder, decoder, weights, feed_previous=False,
                                         training=True)
-        return loss, tape.gradient(loss, self.params)
+            scaled = loss if self.loss_scale is None else self.loss_scale.scale_loss(loss)
+        gradients = tape.gradient(scaled, self.params)
+        if self.loss_scale is not None:
+            gradients = self.loss_scale.unscale(gradients)
+        return loss, gradients
 
     def apply_gradients(self, gradients: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor:
         """Clips `gradients` to `max_gradient_norm` globally, applies the optimizer (SGD, as

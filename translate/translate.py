@@ -36,6 +36,7 @@ from translate import checkpoints, model_setup, models, recipes, settings  # noq
 from translate.batching import read_data as _read_data  # noqa: E402
 from translate.hparams import (  # noqa: E402
     BUCKETS,
+    MIXED_PRECISION_CHOICES,
     OPTIMIZERS,
     SCHEDULES,
     VOCABULARIES,
@@ -69,10 +70,10 @@ flags.DEFINE_integer("steps_per_checkpoint", 200, "How many training steps to do
 flags.DEFINE_boolean("decode", False, "Set to True for interactive decoding.")
 flags.DEFINE_boolean("self_test", False, "Run a self-test if this is set to True.")
 flags.DEFINE_boolean("use_fp16", False, "Train using fp16 instead of fp32.")
-flags.DEFINE_enum("mixed_precision", "float32", ["float32", "bfloat16"],
+flags.DEFINE_enum("mixed_precision", "float32", list(MIXED_PRECISION_CHOICES),
                   "Compute dtype of training: bfloat16 computes the training steps in bfloat16 "
-                  "with float32 variables (faster on CPUs with AVX512-BF16); not with "
-                  "--use_fp16.")
+                  "with float32 variables (faster on CPUs with AVX512-BF16 or AMX); float16 "
+                  "likewise with a dynamic loss scale (for GPUs); not with --use_fp16.")
 # Beyond the original; the defaults keep its behaviour.
 flags.DEFINE_enum("xla_decode", "auto", ["auto", "on", "off"],
                   "Compile greedy decoding with XLA (the same outputs): auto uses it for models "

@@ -121,8 +121,10 @@ def test_bfloat16_training_keeps_float32_variables_and_the_loss():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(mixed_precision="float16"), "mixed_precision must be None, 'float32' or 'bfloat16'"),
+    (dict(mixed_precision="float8"),
+     "mixed_precision must be None, 'float32', 'bfloat16' or 'float16'"),
     (dict(mixed_precision="bfloat16", dtype=tf.float16), "needs float32 variables"),
+    (dict(mixed_precision="float16", dtype=tf.float16), "needs float32 variables"),
 ])
 def test_bad_mixed_precision_is_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -130,11 +132,12 @@ def test_bad_mixed_precision_is_named(kwargs, message):
 
 
 def test_hparams_check_mixed_precision():
-    with pytest.raises(ValueError, match="mixed_precision must be float32 or bfloat16"):
+    with pytest.raises(ValueError, match="mixed_precision must be float32, bfloat16 or float16"):
         HParams(mixed_precision="fp8").validate()
     with pytest.raises(ValueError, match="exclude each other"):
         HParams(use_fp16=True, mixed_precision="bfloat16").validate()
     HParams(mixed_precision="bfloat16").validate()
+    HParams(mixed_precision="float16").validate()
 
 
 def test_xla_decode_is_chosen_for_small_decoders_only(monkeypatch):

@@ -382,7 +382,7 @@ def train(hparams: HParams, config: TrainConfig) -> Seq2SeqModel:
             bucket_id = choose_bucket()
             start_time = time.time()
             step_loss = guard.train_step(bucket_id, *feed.next(bucket_id))
-        if step_loss is None:  # Skipped under --nan_policy=skip-batch.
+        if step_loss is None:  # Skipped: --nan_policy=skip-batch, or float16 overflowed.
             continue
         step_time += (time.time() - start_time) / spc
         loss += step_loss / spc

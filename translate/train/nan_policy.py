@@ -11,8 +11,11 @@ whose loss or gradient norm is NaN or infinite either
   advance, a line goes to stderr, and training goes on; `MAX_CONSECUTIVE_SKIPS` skipped batches
   in a row stop training as above.
 
-While every loss is finite neither policy changes anything: same updates, same output. The
-skipping itself happens in the compiled step (`translate.train.trainer`, `skip_nonfinite`), so it
+While every loss is finite neither policy changes anything: same updates, same output. A step
+that float16 training's loss scale skipped (its gradients overflowed, the loss was finite) is
+neither: it is routine, and training goes on quietly with the lowered scale, unless
+`MAX_CONSECUTIVE_SKIPS` steps in a row overflow. The skipping itself happens in the compiled
+step (`translate.train.trainer`, `skip_nonfinite`), so it
 works the same on one device and under every distribution strategy; this module turns a step's
 result into the policy's outcome (go on, a line on stderr, or `NonFiniteLossError`).
 """
@@ -50,6 +53,7 @@ class GuardedTrainer:
     Attributes:
       trainer: the step engine (`translate.train.trainer`).
       skipped: how many batches "skip-batch" has skipped so far.
+      overflows: how many steps float16's loss scale has skipped so far.
 
     Raises:
       ValueError: an unknown policy.
@@ -66,6 +70,8 @@ class GuardedTrainer:
                                     skip_nonfinite=policy == "skip-batch")
         self._skipped_in_a_row = 0
         self.skipped = 0
+        self._overflows_in_a_row = 0
+        self.overflows = 0
 
     def step(self, encoder_inputs: Sequence[np.ndarray], decoder_inputs: Sequence[np.ndarray],
              target_weights: Sequence[np.ndarray], bucket_id: int) -> float | None:
@@ -78,11 +84,13 @@ class GuardedTrainer:
           bucket_id: the bucket of the batch.
 
         Returns:
-          The batch's loss, or None when the batch was skipped.
+          The batch's loss, or None when the batch was skipped (by "skip-batch" or by the
+          loss scale).
 
         Raises:
           NonFiniteLossError: the loss or gradient norm is not finite and the policy is
-            "stop", or `MAX_CONSECUTIVE_SKIPS` batches in a row were skipped.
+            "stop", or `MAX_CONSECUTIVE_SKIPS` batches in a row were skipped (or overflowed
+            float16).
         """
         return self._judge(self.trainer.step(encoder_inputs, decoder_inputs, target_weights,
                                              bucket_id), bucket_id)
@@ -93,6 +101,19 @@ class GuardedTrainer:
         return self._judge(self.trainer.train_step(bucket_id, *batch), bucket_id)
 
     def _judge(self, result: StepResult, bucket_id: int) -> float | None:
+        if result.overflow:
+            self.overflows += 1
+            self._overflows_in_a_row += 1
+            if self._overflows_in_a_row >= MAX_CONSECUTIVE_SKIPS:
+                scale = float(self._model.loss_scale.scale.numpy())
+                raise NonFiniteLossError(
+                    f"{MAX_CONSECUTIVE_SKIPS} steps in a row had float16 gradients that "
+                    f"overflowed (loss scale now {scale:g}), the last at global step "
+                    f"{int(self._model.global_step.numpy()) + 1}, bucket {bucket_id}; training "
+                    "stopped. Train with --mixed_precision bfloat16 or float32 instead. "
+                    f"{self._latest_note()}")
+            return None
+        self._overflows_in_a_row = 0
         if self._policy == "stop":
             self.check(result.loss, result.gradient_norm, bucket_id)
             return float(result.loss)

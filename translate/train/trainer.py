@@ -7,7 +7,9 @@ A step (`Trainer.train_step`) is one compiled `tf.function`:
   2. `_all_reduce`: the replicas' gradients summed (nothing to do on one device);
   3. `_update`: on every device, the model clips and applies the summed gradients; with
      `skip_nonfinite` (`--nan_policy=skip-batch`) only when the loss and the gradient norm
-     are finite, so that a bad batch changes no variable and not the global step.
+     are finite, so that a bad batch changes no variable and not the global step. A model
+     with a `loss_scale` (float16 training) applies only finite gradients and updates its
+     scale: an overflow skips the update, which is routine, not a fault.
 
 `Trainer` runs it on one device, as the original: one trace serves every bucket (lengths and
 batch size are dynamic). `StrategyTrainer` overrides the hooks that differ under a
@@ -27,6 +29,9 @@ provides it) is deliberately small:
   dtype, global_step
       the dtype of the target weights, and the step counter (the strategy's update hook
       places the update with it).
+  loss_scale (optional)
+      a `translate.train.loss_scale.DynamicLossScale`, or None; `compute_gradients` has
+      already divided its gradients by the scale.
 
 `Seq2SeqModel.step(...)`, the tutorial's API, takes its training steps through a `Trainer`.
 """
@@ -66,14 +71,17 @@ class StepResult(NamedTuple):
       gradient_norm: global norm of the (all-reduced) gradients before clipping.
       loss: the global batch's loss, as one device computes it for the whole batch.
       tokens: non-padding source and target tokens of the global batch.
-      applied: whether the update was applied (False only for a batch skipped by
-        `skip_nonfinite`).
+      applied: whether the update was applied (False for a batch skipped by
+        `skip_nonfinite`, or by the loss scale).
+      overflow: the model's loss scale found non-finite gradients with a finite loss: the
+        update was skipped and the scale lowered.
     """
 
     gradient_norm: np.ndarray
     loss: np.ndarray
     tokens: int
     applied: bool = True
+    overflow: bool = False
 
 
 class Trainer:
@@ -116,7 +124,7 @@ class Trainer:
         return gradients
 
     def _update_every_copy(self, update: Callable, gradients: Gradients,
-                           loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                           loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """Runs `update(gradients, loss)` on every copy of the variables."""
         return update(gradients, loss)
 
@@ -135,21 +143,32 @@ class Trainer:
                   + tf.cast(tf.reduce_sum(weights), tf.int64))
         return loss, gradients, tokens
 
-    def _apply(self, gradients: Gradients, loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """The update on one copy of the variables: (norm before clipping, applied)."""
-        if not self.skip_nonfinite:
-            return self.model.apply_gradients(gradients), tf.constant(True)
+    def _apply(self, gradients: Gradients,
+               loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """The update on one copy of the variables: (norm before clipping, applied, overflow)."""
+        loss_scale = getattr(self.model, "loss_scale", None)
+        if not self.skip_nonfinite and loss_scale is None:
+            return self.model.apply_gradients(gradients), tf.constant(True), tf.constant(False)
         norm = tf.linalg.global_norm(gradients)
-        finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
-        tf.cond(finite, lambda: self.model.apply_gradients(gradients), lambda: norm)
-        return norm, finite
+        finite_norm = tf.math.is_finite(norm)
+        apply = tf.constant(True)
+        overflow = tf.constant(False)
+        if loss_scale is not None:
+            overflow = tf.logical_and(tf.math.is_finite(loss), tf.logical_not(finite_norm))
+            apply = finite_norm
+            loss_scale.update(finite_norm)
+        if self.skip_nonfinite:
+            apply = tf.logical_and(apply, tf.logical_and(tf.math.is_finite(loss), finite_norm))
+        tf.cond(apply, lambda: self.model.apply_gradients(gradients), lambda: norm)
+        return norm, apply, overflow
 
     def _step(self, encoder: tf.Tensor, decoder: tf.Tensor, weights: tf.Tensor):
         losses, gradients, tokens = self._run_replicas(
             self._replica_gradients, (encoder, decoder, weights))
         loss = self._sum_over_replicas(losses)
-        norm, applied = self._update_every_copy(self._apply, self._all_reduce(gradients), loss)
-        return norm, loss, self._sum_over_replicas(tokens), applied
+        norm, applied, overflow = self._update_every_copy(
+            self._apply, self._all_reduce(gradients), loss)
+        return norm, loss, self._sum_over_replicas(tokens), applied, overflow
 
     # ------------------------------------------------------------------------ the host API
 
@@ -172,8 +191,9 @@ class Trainer:
           The step's `StepResult`.
         """
         del bucket_id
-        norm, loss, tokens, applied = self._function(encoder, decoder, weights)
-        return StepResult(norm.numpy(), loss.numpy(), int(tokens), bool(applied))
+        norm, loss, tokens, applied, overflow = self._function(encoder, decoder, weights)
+        return StepResult(norm.numpy(), loss.numpy(), int(tokens), bool(applied),
+                          bool(overflow))
 
     def step(self, encoder_inputs: Sequence, decoder_inputs: Sequence,
              target_weights: Sequence, bucket_id: int | None = None) -> StepResult:
@@ -270,15 +290,15 @@ class StrategyTrainer(Trainer):
         return summed
 
     def _update_every_copy(self, update: Callable, gradients: Gradients,
-                           loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                           loss: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         def on_one_device(_, loss, *gradients):
             return update(list(gradients), loss)
 
         # Every device applies the same all-reduced gradients to its own copy; the results
         # (one per local device) are equal.
-        norms, applied = self.strategy.extended.update(
+        norms, applied, overflow = self.strategy.extended.update(
             self.model.global_step, on_one_device, args=(loss, *gradients), group=False)
-        return norms[0], applied[0]
+        return norms[0], applied[0], overflow[0]
 
     @property
     def is_chief(self) -> bool:
