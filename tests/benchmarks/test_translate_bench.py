@@ -70,6 +70,21 @@ def test_report_shows_medians_and_ratios():
     assert "GEMM rate" in text and "Fraction of the GEMM rate" in text
 
 
+def test_report_compares_both_of_our_dtypes_with_the_others_and_each_other():
+    args = argparse.Namespace(config="S", steps=4, rounds=1)
+    runs = {"ours": [fake_run(3000, 0.3, 1e9)], "ours_bf16": [fake_run(4500, 0.2, 1e9)],
+            "torch": [fake_run(1500, 0.4, 2e9)]}
+    text = benchmark.report(args, runs, {side: f"{side} cmd" for side in runs})
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("|  |"))
+    assert header.endswith("| ours (TF 2) | ours, bfloat16 | PyTorch eager | ours / PyTorch eager "
+                           "| ours, bfloat16 / PyTorch eager | ours, bfloat16 / ours |")
+    tokens = next(line for line in lines if line.startswith("| target tokens/s"))
+    assert tokens.endswith("| 3,000 | 4,500 | 1,500 | 2.00x | 3.00x | 1.50x |")
+    assert benchmark.side_command("ours_bf16", benchmark.parse_args([]))[-6:-4] == [
+        "--mixed_precision", "bfloat16"]
+
+
 def test_import_rss_grows_with_what_the_import_allocates(tmp_path, monkeypatch):
     # Written bytes, so the pages are resident (calloc'd zeros may not be).
     (tmp_path / "big.py").write_text("payload = b'x' * (200 * 1024 * 1024)\n")
