@@ -40,16 +40,16 @@ import translate_bench_lib as lib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SIDES = ("ours", "ours_bf16", "tf1", "torch")
+SIDES = ("ours", "ours_bf16", "ours_fp16", "tf1", "torch")
 DEFAULT_SIDES = ("ours", "tf1", "torch")
-# Our model under both compute dtypes can run in one alternation; each gets a ratio column
-# against every other framework.
-OUR_SIDES = ("ours", "ours_bf16")
-SIDE_NAMES = {"ours": "ours (TF 2)", "ours_bf16": "ours, bfloat16", "tf1": "TF 1.15 original",
-              "torch": "PyTorch eager"}
+# Our model under several compute dtypes can run in one alternation; each gets a ratio column
+# against every other framework, and the mixed ones against ours.
+OUR_SIDES = {"ours": None, "ours_bf16": "bfloat16", "ours_fp16": "float16"}
+SIDE_NAMES = {"ours": "ours (TF 2)", "ours_bf16": "ours, bfloat16", "ours_fp16": "ours, float16",
+              "tf1": "TF 1.15 original", "torch": "PyTorch eager"}
 # The framework each side imports: the peak RSS of importing it alone is reported apart.
-FRAMEWORKS = {"ours": "tensorflow", "ours_bf16": "tensorflow", "tf1": "tensorflow",
-              "torch": "torch"}
+FRAMEWORKS = {"ours": "tensorflow", "ours_bf16": "tensorflow", "ours_fp16": "tensorflow",
+              "tf1": "tensorflow", "torch": "torch"}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -60,8 +60,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=40, help="timed training steps per run")
     parser.add_argument("--rounds", type=int, default=2, help="runs of every side, alternated")
     parser.add_argument("--sides", default=",".join(DEFAULT_SIDES),
-                        help="comma-separated subset of " + ",".join(SIDES) + " (ours_bf16: "
-                             "ours with --mixed_precision bfloat16)")
+                        help="comma-separated subset of " + ",".join(SIDES) + " (ours_bf16, "
+                             "ours_fp16: ours with --mixed_precision bfloat16, float16)")
     parser.add_argument("--decode_n", type=int, default=50,
                         help="sentences decoded one at a time")
     parser.add_argument("--decode_batch_n", type=int, default=512,
@@ -90,7 +90,7 @@ def side_command(side: str, args: argparse.Namespace) -> list[str] | None:
     config = lib.CONFIGS[args.config]
     common = ["--steps", str(args.steps), "--decode_n", str(args.decode_n)]
     if side in OUR_SIDES:
-        dtype = "bfloat16" if side == "ours_bf16" else args.mixed_precision
+        dtype = OUR_SIDES[side] or args.mixed_precision
         return [sys.executable, os.path.join(HERE, "translate_bench_ours.py"), "--config",
                 args.config,
                 "--decode_batch_n", str(args.decode_batch_n),
@@ -210,8 +210,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     gemm = median_of(runs.get("ours", []) or runs[sides[0]], "gemm_flops_per_s")
     pairs = [(ours, other) for ours in sides if ours in OUR_SIDES
              for other in sides if other not in OUR_SIDES]
-    if set(OUR_SIDES) <= set(sides):
-        pairs.append(("ours_bf16", "ours"))
+    if "ours" in sides:
+        pairs += [(mixed, "ours") for mixed in sides if mixed in OUR_SIDES and mixed != "ours"]
     lines = [f"Machine: {lib.machine_description()}; GEMM rate (TF 2, float32, 2048^3, "
              f"measured in this run): {gemm / 1e9:.0f} GFLOP/s." if gemm else "",
              f"Config {args.config}: size {config.size}, {config.num_layers} GRU layers, "
@@ -227,6 +227,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     def row(label: str, key: str, fmt: str, bucket: str | None = None, scale: float = 1,
             higher_is_better: bool | None = True) -> None:
         values = {side: median_of(runs[side], key, bucket) for side in sides}
+        if all(value is None for value in values.values()):
+            return  # e.g. GPU memory on a machine without one
         cells = [label] + [format(values[s] * scale, fmt) if values[s] is not None else "-"
                            for s in sides]
         for ours, other in pairs:
@@ -255,6 +257,7 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
         higher_is_better=False)
     row("peak RSS by the end of training, before decoding (GB)", "peak_rss_training_bytes",
         ".2f", scale=1e-9, higher_is_better=False)
+    row("peak GPU memory (GB)", "gpu_peak_bytes", ".2f", scale=1e-9, higher_is_better=False)
     row("greedy decode, 1 sentence at a time (sentences/s)", "decode_sentences_per_s", ".1f")
     row("greedy decode, batches of 64 (sentences/s)", "decode_batched_sentences_per_s", ",.0f")
     row("noise: cores other processes kept busy during the runs", "others_busy_cores", ".2f",

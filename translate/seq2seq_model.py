@@ -308,9 +308,13 @@ class Seq2SeqModel:
         self._template = seq2seq.Template(self._model, name="seq2seq_model")
         self._search_template = self._reading_template(self._search)
         self._alignment_template = self._reading_template(self._alignment)
-        # One eager pass over a length-1 batch creates the variables.
-        self._template(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32),
-                       tf.zeros([1, 1], self.dtype), feed_previous=forward_only)
+        # One eager pass over a length-1 batch creates the variables. Without the loss: the
+        # sampled softmax's gather would put proj_w in TensorFlow's copy-on-read mode for
+        # good (every gather and scatter of a resource variable does), and every decode
+        # call of a decoding model would then copy all of proj_w to read it (164 MB, 39 ms
+        # on the tutorial's model).
+        self._template(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32), None,
+                       feed_previous=forward_only)
         trainable = {name: v for name, v in self._template.variables_by_name.items()
                      if v.trainable}
         self.params = list(trainable.values())

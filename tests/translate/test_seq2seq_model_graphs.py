@@ -159,3 +159,18 @@ def test_hparams_check_xla_decode():
         HParams(xla_decode="yes").validate()
     for choice in ("auto", "on", "off"):
         HParams(xla_decode=choice).validate()
+
+
+@pytest.mark.parametrize("forward_only", [True, False])
+def test_building_a_model_computes_no_loss(forward_only, monkeypatch):
+    # The sampled softmax gathers rows of proj_w, which leaves the variable in TensorFlow's
+    # copy-on-read mode: every later dense read of it (each decode call's projection) would
+    # copy the whole matrix. Creating the variables must not take that path.
+    def no_loss(*args, **kwargs):
+        raise AssertionError("the loss was computed while building the model")
+
+    monkeypatch.setattr(seq2seq_model, "_sequence_crossent", no_loss)
+    built = model(forward_only=forward_only)
+    assert "proj_w" in built.variables_by_name
+    with pytest.raises(AssertionError, match="the loss was computed"):
+        built.step(None, *built.get_batch(DATA, 0), 0, True)
