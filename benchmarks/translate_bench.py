@@ -69,6 +69,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mixed_precision", choices=["float32", "bfloat16", "float16"],
                         default="float32",
                         help="the side 'ours': its training compute dtype")
+    parser.add_argument("--xla_decode", choices=["auto", "on", "off"], default="auto",
+                        help="our sides' greedy decoding: XLA or not (auto: by model size)")
     parser.add_argument("--tf1_python", default=os.path.expanduser("~/tf1/bin/python"))
     parser.add_argument("--torch_python", default=os.path.expanduser("~/torchenv/bin/python"))
     parser.add_argument("--torch_bench",
@@ -94,7 +96,7 @@ def side_command(side: str, args: argparse.Namespace) -> list[str] | None:
         return [sys.executable, os.path.join(HERE, "translate_bench_ours.py"), "--config",
                 args.config,
                 "--decode_batch_n", str(args.decode_batch_n),
-                "--mixed_precision", dtype, *common]
+                "--mixed_precision", dtype, "--xla_decode", args.xla_decode, *common]
     if side == "tf1":
         if not os.path.exists(args.tf1_python):
             return None
@@ -212,7 +214,11 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
              for other in sides if other not in OUR_SIDES]
     if "ours" in sides:
         pairs += [(mixed, "ours") for mixed in sides if mixed in OUR_SIDES and mixed != "ours"]
-    lines = [f"Machine: {lib.machine_description()}; GEMM rate (TF 2, float32, 2048^3, "
+    # Our sides run on the GPU when TensorFlow sees one (the GEMM rate is then the GPU's).
+    gpus = sorted({run["device"] for side in sides for run in runs[side]
+                   if run.get("device", "CPU") != "CPU"})
+    machine = lib.machine_description() + "".join(f"; GPU: {name}" for name in gpus)
+    lines = [f"Machine: {machine}; GEMM rate (TF 2, float32, 2048^3, "
              f"measured in this run): {gemm / 1e9:.0f} GFLOP/s." if gemm else "",
              f"Config {args.config}: size {config.size}, {config.num_layers} GRU layers, "
              f"vocabulary {config.vocab}, batch {config.batch}, sampled softmax "
@@ -258,6 +264,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     row("peak RSS by the end of training, before decoding (GB)", "peak_rss_training_bytes",
         ".2f", scale=1e-9, higher_is_better=False)
     row("peak GPU memory (GB)", "gpu_peak_bytes", ".2f", scale=1e-9, higher_is_better=False)
+    row("same, by the end of training (GB)", "gpu_peak_training_bytes", ".2f", scale=1e-9,
+        higher_is_better=False)
     row("greedy decode, 1 sentence at a time (sentences/s)", "decode_sentences_per_s", ".1f")
     row("greedy decode, batches of 64 (sentences/s)", "decode_batched_sentences_per_s", ",.0f")
     row("noise: cores other processes kept busy during the runs", "others_busy_cores", ".2f",

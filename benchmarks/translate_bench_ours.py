@@ -43,6 +43,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mixed_precision", choices=["float32", "bfloat16", "float16"],
                         default="float32",
                         help="compute dtype of training (variables stay float32)")
+    parser.add_argument("--xla_decode", choices=["auto", "on", "off"], default="auto",
+                        help="compile greedy decoding with XLA (translate's --xla_decode)")
     parser.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (0: TF's)")
     parser.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (0: TF's)")
     parser.add_argument("--seed", type=int, default=0)
@@ -62,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
+    from translate.hparams import XLA_DECODE_CHOICES
     from translate.infer import interactive
     from translate.seq2seq_model import Seq2SeqModel
 
@@ -76,7 +79,14 @@ def main(argv: Sequence[str] | None = None) -> dict:
         return Seq2SeqModel(config.vocab, config.vocab, lib.BUCKETS, config.size,
                             config.num_layers, 5.0, batch_size, 0.5, 0.99,
                             num_samples=config.num_samples, forward_only=forward_only,
-                            mixed_precision=args.mixed_precision)
+                            mixed_precision=args.mixed_precision,
+                            xla_decode=XLA_DECODE_CHOICES[args.xla_decode])
+
+    gpus = tf.config.list_physical_devices("GPU")
+
+    def gpu_peak() -> int | None:
+        """The first GPU's peak memory in use so far (None without a GPU)."""
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] if gpus else None
 
     # -------------------------------------------------------------------------- training
     random.seed(args.seed)
@@ -109,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     traces = model.tracing_counts()
     # Decoding builds another model and compiles its searches: the peak so far is training's.
     training_peak_rss = lib.peak_rss_bytes()
+    training_gpu_peak = gpu_peak()
     del model
 
     # -------------------------------------------------------------------------- decoding
@@ -154,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
         first_step_s=first_step_s, ready_after_import_s=ready_after_import_s, ready_s=ready_s,
         last_loss=float(loss), tracing_counts=traces, decode_output_tokens=output_tokens,
         decode_batch=args.decode_batch, gemm_flops_per_s=gemm,
-        peak_rss_training_bytes=training_peak_rss)
+        peak_rss_training_bytes=training_peak_rss, xla_decode=args.xla_decode,
+        device=(tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+                if gpus else "CPU"),
+        gpu_peak_training_bytes=training_gpu_peak, gpu_peak_bytes=gpu_peak())
 
 
 if __name__ == "__main__":

@@ -81,8 +81,21 @@ def test_report_compares_both_of_our_dtypes_with_the_others_and_each_other():
                            "| ours, bfloat16 / PyTorch eager | ours, bfloat16 / ours |")
     tokens = next(line for line in lines if line.startswith("| target tokens/s"))
     assert tokens.endswith("| 3,000 | 4,500 | 1,500 | 2.00x | 3.00x | 1.50x |")
-    assert benchmark.side_command("ours_bf16", benchmark.parse_args([]))[-6:-4] == [
+    assert benchmark.side_command("ours_bf16", benchmark.parse_args([]))[-8:-6] == [
         "--mixed_precision", "bfloat16"]
+
+
+def test_report_names_the_gpu_and_its_memory_only_where_there_is_one():
+    args = argparse.Namespace(config="L", steps=4, rounds=1)
+    on_gpu = dict(fake_run(3000, 0.3, 1e9), device="NVIDIA H100", gpu_peak_bytes=5e9,
+                  gpu_peak_training_bytes=4e9)
+    text = benchmark.report(args, {"ours": [on_gpu]}, {"ours": "ours cmd"})
+    assert "; GPU: NVIDIA H100; GEMM rate" in text
+    assert "| peak GPU memory (GB) | 5.00 |" in text
+    assert "| same, by the end of training (GB) | 4.00 |" in text
+    on_cpu = benchmark.report(args, {"ours": [dict(fake_run(3000, 0.3, 1e9), device="CPU",
+                                                   gpu_peak_bytes=None)]}, {"ours": "c"})
+    assert "GPU" not in on_cpu
 
 
 def test_import_rss_grows_with_what_the_import_allocates(tmp_path, monkeypatch):
