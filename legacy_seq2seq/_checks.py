@@ -120,6 +120,16 @@ def apply_output_projection(outputs: tf.Tensor, output_projection: Any) -> tf.Te
     return tf.compat.v1.nn.xw_plus_b(outputs, output_projection[0], output_projection[1])
 
 
+def embed(embedding: Any, ids: tf.Tensor, dtype: tf.DType | None = None) -> tf.Tensor:
+    """The rows of `embedding` for `ids`, in `dtype` (None: the embedding's own).
+
+    Only the gathered rows are cast: a mixed-precision model may hand over its float32
+    embedding variable, which is then gathered from, never read and cast whole.
+    """
+    rows = tf.nn.embedding_lookup(embedding, ids)
+    return rows if dtype is None else tf.cast(rows, dtype)
+
+
 def dim_value(tensor: tf.Tensor, axis: int) -> int | None:
     """The static size of `tensor`'s dimension `axis`, or None if unknown.
 

@@ -22,6 +22,7 @@ from legacy_seq2seq._checks import (
     check_attention_arguments,
     check_output_projection,
     dim_value,
+    embed,
 )
 from legacy_seq2seq.attention import LegacyAttention
 from legacy_seq2seq.linear import Linear, LoopKernel, apply_linear_over_time, linear_variables
@@ -62,10 +63,11 @@ def _extract_argmax_and_embed(
     """
 
     def loop_function(prev: tf.Tensor, _: int) -> tf.Tensor:
+        dtype = prev.dtype
         if output_projection is not None:
             prev = apply_output_projection(prev, output_projection)
         symbols = tf.argmax(prev, 1)
-        embedded = tf.nn.embedding_lookup(embedding, symbols)
+        embedded = embed(embedding, symbols, dtype)
         return embedded if update_embedding else tf.stop_gradient(embedded)
 
     return loop_function

@@ -24,7 +24,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection
+from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection, embed
 from legacy_seq2seq.decoders import AttentionDecoderStep, _embedding_and_loop
 from legacy_seq2seq.rnn import _batch_size, _time_major, _unstacked, loop_rnn
 from legacy_seq2seq.seq2seq import _attention_model
@@ -82,7 +82,7 @@ def loop_embedding_attention_decoder(
             num_symbols, embedding_size, output_projection, feed_previous,
             update_embedding_for_previous)
         return loop_attention_decoder(
-            tf.nn.embedding_lookup(embedding, decoder_inputs), initial_state,
+            embed(embedding, decoder_inputs, dtype), initial_state,
             attention_states, cell, output_size=output_size, num_heads=num_heads,
             loop_function=loop_function, initial_state_attention=initial_state_attention,
             return_attention_weights=return_attention_weights,

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
-from legacy_seq2seq._checks import assert_like_rnncell, dim_value
+from legacy_seq2seq._checks import assert_like_rnncell, dim_value, embed
 from legacy_seq2seq.linear import (
     LoopKernel,
     apply_linear,
@@ -1008,6 +1008,8 @@ class EmbeddingWrapper(_Wrapper):
         self._embedding_classes = embedding_classes
         self._embedding_size = embedding_size
         self._initializer = initializer
+        # The state's dtype, set by `call`: `embed_sequence` returns its rows in it.
+        self._embedded_dtype: tf.DType | None = None
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[Any, Any]:
         initializer = self._initializer or _vs.get_variable_scope().initializer
@@ -1018,14 +1020,14 @@ class EmbeddingWrapper(_Wrapper):
         embedding = get_variable("embedding", [self._embedding_classes, self._embedding_size],
                                  dtype=dtype, initializer=initializer)
         self._weights["embedding"] = embedding
-        embedded = tf.nn.embedding_lookup(embedding, tf.reshape(inputs, [-1]))
-        return self._cell(embedded, state)
+        self._embedded_dtype = dtype
+        return self._cell(embed(embedding, tf.reshape(inputs, [-1]), dtype), state)
 
     def embed_sequence(self, inputs: tf.Tensor) -> tf.Tensor:
         """Embeds time-major ids `[time, batch]` (or `[time, batch, 1]`) with the built
         wrapper's embedding: `[time, batch, embedding_size]`."""
         ids = tf.reshape(inputs, tf.shape(inputs)[:2])
-        return tf.nn.embedding_lookup(self._weights["embedding"], ids)
+        return embed(self._weights["embedding"], ids, self._embedded_dtype)
 
 
 class InputProjectionWrapper(_Wrapper):

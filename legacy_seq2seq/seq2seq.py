@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import tensorflow as tf
 
 from legacy_seq2seq import rnn_cell
-from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection
+from legacy_seq2seq._checks import assert_like_rnncell, check_output_projection, embed
 from legacy_seq2seq.decoders import (
     _extract_argmax_and_embed,
     embedding_attention_decoder,
@@ -295,7 +295,7 @@ def _bidirectional_encoder(
     """
     with _vs.variable_scope("bidirectional_rnn"):
         embedding = get_variable("embedding", [num_encoder_symbols, embedding_size])
-        embedded = tf.nn.embedding_lookup(embedding, encoder_inputs)
+        embedded = embed(embedding, encoder_inputs, dtype)
         fw_outputs, fw_state = loop_rnn(copy.deepcopy(cell), embedded, dtype=dtype, scope="fw")
         bw_outputs, _ = loop_rnn(copy.deepcopy(cell), tf.reverse(embedded, [0]), dtype=dtype,
                                  scope="bw")

@@ -6,6 +6,7 @@ training steps); these tests check what the speed work added.
 
 from __future__ import annotations
 
+import collections
 import random
 
 import numpy as np
@@ -174,3 +175,23 @@ def test_building_a_model_computes_no_loss(forward_only, monkeypatch):
     assert "proj_w" in built.variables_by_name
     with pytest.raises(AssertionError, match="the loss was computed"):
         built.step(None, *built.get_batch(DATA, 0), 0, True)
+
+
+@pytest.mark.parametrize("mixed_precision", ["bfloat16", "float16"])
+def test_mixed_precision_gathers_embedding_rows_without_reading_them_whole(mixed_precision):
+    mixed = model(mixed_precision=mixed_precision)
+    embeddings = {id(v.handle): name for name, v in mixed.variables_by_name.items()
+                  if name.endswith("/embedding")}
+    batch = [tf.constant(np.asarray(part), dtype)
+             for part, dtype in zip(mixed.get_batch(DATA, 1), (tf.int32, tf.int32, tf.float32))]
+    graph = tf.function(mixed.compute_gradients).get_concrete_function(None, *batch).graph
+    captured = {placeholder.name: embeddings[id(value)] for value, placeholder in graph.captures
+                if id(value) in embeddings}
+    reads = collections.Counter()
+    for op in graph.get_operations():
+        if op.type in ("ReadVariableOp", "ResourceGather") and op.inputs[0].name in captured:
+            reads[op.type, captured[op.inputs[0].name]] += 1
+    assert len(embeddings) == 2
+    # Each embedding is gathered from (encoder and decoder), never read whole and cast.
+    assert {name for _, name in reads} == set(embeddings.values())
+    assert {kind for kind, _ in reads} == {"ResourceGather"}
