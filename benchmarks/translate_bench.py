@@ -218,6 +218,11 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], commands: dict
     gpus = sorted({run["device"] for side in sides for run in runs[side]
                    if run.get("device", "CPU") != "CPU"})
     machine = lib.machine_description() + "".join(f"; GPU: {name}" for name in gpus)
+    for side in sides:
+        if side in OUR_SIDES and OUR_SIDES[side]:
+            rate = median_of(runs[side], "gemm_compute_flops_per_s")
+            if rate:
+                machine += f"; GEMM rate in {OUR_SIDES[side]}: {rate / 1e9:.0f} GFLOP/s"
     lines = [f"Machine: {machine}; GEMM rate (TF 2, float32, 2048^3, "
              f"measured in this run): {gemm / 1e9:.0f} GFLOP/s." if gemm else "",
              f"Config {args.config}: size {config.size}, {config.num_layers} GRU layers, "

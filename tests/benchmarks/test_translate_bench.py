@@ -72,9 +72,11 @@ def test_report_shows_medians_and_ratios():
 
 def test_report_compares_both_of_our_dtypes_with_the_others_and_each_other():
     args = argparse.Namespace(config="S", steps=4, rounds=1)
-    runs = {"ours": [fake_run(3000, 0.3, 1e9)], "ours_bf16": [fake_run(4500, 0.2, 1e9)],
+    runs = {"ours": [fake_run(3000, 0.3, 1e9)],
+            "ours_bf16": [dict(fake_run(4500, 0.2, 1e9), gemm_compute_flops_per_s=4e11)],
             "torch": [fake_run(1500, 0.4, 2e9)]}
     text = benchmark.report(args, runs, {side: f"{side} cmd" for side in runs})
+    assert "; GEMM rate in bfloat16: 400 GFLOP/s; GEMM rate (TF 2, float32" in text
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("|  |"))
     assert header.endswith("| ours (TF 2) | ours, bfloat16 | PyTorch eager | ours / PyTorch eager "
@@ -125,7 +127,7 @@ def test_unknown_side_is_an_error(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mixed_precision", ["float32", "bfloat16"])
+@pytest.mark.parametrize("mixed_precision", ["float32", "bfloat16", "float16"])
 def test_our_side_runs_a_tiny_configuration(mixed_precision, capsys):
     result = benchmark_ours.main([
         "--size", "8", "--num_layers", "1", "--vocab", "30", "--steps", "4", "--pool", "20",
@@ -135,3 +137,7 @@ def test_our_side_runs_a_tiny_configuration(mixed_precision, capsys):
     assert set(result["median_step_s_per_bucket"]) == {str(b) for b in benchmark_lib.BUCKETS}
     assert result["target_tokens_per_s"] > 0 and result["decode_sentences_per_s"] > 0
     assert result["peak_rss_bytes"] > 0 and result["gemm_flops_per_s"] > 0
+    assert result["device"] == "CPU" and result["gpu_peak_bytes"] is None
+    assert result["compute_dtype"] == mixed_precision
+    # The mixed-precision products' own rate is measured beside float32's.
+    assert (result["gemm_compute_flops_per_s"] is None) == (mixed_precision == "float32")
