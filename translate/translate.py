@@ -73,7 +73,8 @@ flags.DEFINE_boolean("use_fp16", False, "Train using fp16 instead of fp32.")
 flags.DEFINE_enum("mixed_precision", "float32", list(MIXED_PRECISION_CHOICES),
                   "Compute dtype of training: bfloat16 computes the training steps in bfloat16 "
                   "with float32 variables (faster on CPUs with AVX512-BF16 or AMX); float16 "
-                  "likewise with a dynamic loss scale (for GPUs); not with --use_fp16.")
+                  "likewise with a dynamic loss scale, for GPUs (on a CPU TensorFlow's float16 "
+                  "kernels are about 100x slower); not with --use_fp16.")
 # Beyond the original; the defaults keep its behaviour.
 flags.DEFINE_enum("xla_decode", "auto", ["auto", "on", "off"],
                   "Compile greedy decoding with XLA (the same outputs): auto uses it for models "
