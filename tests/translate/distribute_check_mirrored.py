@@ -148,6 +148,34 @@ def skip_batch() -> dict:
             "traces": trainer.step_function.experimental_get_tracing_count()}
 
 
+def float16_overflow() -> dict:
+    """float16 under the strategy: an overflowing step is skipped and lowers the loss scale on
+    every replica alike; the next step, at a safe scale, trains them alike."""
+    with STRATEGY.scope():
+        mirrored = Seq2SeqModel(VOCAB, VOCAB, BUCKETS, 16, 1, 5.0, GLOBAL_BATCH, 0.5, 0.99,
+                                num_samples=8, mixed_precision="float16")
+    trainer = StrategyTrainer(STRATEGY, mirrored, GLOBAL_BATCH)
+    data = make_data(seed=5)
+    random.seed(13)
+    before = {name: replica_values(v) for name, v in mirrored.variables_by_name.items()}
+    mirrored.loss_scale.scale.assign(2.0 ** 40)
+    overflowed = trainer.step(*batching.get_batch(data, 0, BUCKETS, GLOBAL_BATCH), 0)
+    unchanged = all(np.array_equal(copy, old)
+                    for name, v in mirrored.variables_by_name.items()
+                    for copy, old in zip(replica_values(v), before[name]))
+    scales = [float(v) for v in replica_values(mirrored.loss_scale.scale)]
+    mirrored.loss_scale.scale.assign(2.0 ** 10)
+    trained = trainer.step(*batching.get_batch(data, 1, BUCKETS, GLOBAL_BATCH), 1)
+    replica_diff = max(float(np.max(np.abs(copies[0] - copies[1])))
+                       for copies in (replica_values(v)
+                                      for v in mirrored.variables_by_name.values()))
+    return {"overflow": [overflowed.overflow, overflowed.applied], "unchanged": unchanged,
+            "scales_after_overflow": scales,
+            "trained": [trained.overflow, trained.applied, bool(np.isfinite(trained.loss))],
+            "global_step": [int(v) for v in replica_values(mirrored.global_step)],
+            "replicas": replica_diff}
+
+
 def main() -> None:
     # The clipping threshold (0.05) is low enough that the steps are clipped: clipping must
     # act on the global, all-reduced gradient.
@@ -160,6 +188,7 @@ def main() -> None:
                                  "loss_finite": bool(np.isfinite(sampled["loss"]))},
         "checkpoint": checkpoint_round_trip(trained, sys.argv[1]),
         "skip_batch": skip_batch(),
+        "float16_overflow": float16_overflow(),
     }))
 
 

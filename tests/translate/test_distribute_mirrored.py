@@ -73,6 +73,17 @@ def test_skip_batch_skips_on_every_replica_and_trains_as_one_device(mirrored_res
 
 
 @pytest.mark.slow
+def test_float16_overflow_skips_on_every_replica(mirrored_results):
+    result = mirrored_results["float16_overflow"]
+    assert result["overflow"] == [True, False]
+    assert result["unchanged"]
+    assert result["scales_after_overflow"] == [2.0 ** 39, 2.0 ** 39]
+    assert result["trained"] == [False, True, True]
+    assert result["global_step"] == [1, 1]
+    assert result["replicas"] == 0.0
+
+
+@pytest.mark.slow
 def test_command_line_trains_on_two_cpus_then_decodes_and_resumes_on_one(tiny_corpus, tmp_path):
     data_dir, train_dir = str(tmp_path / "data"), str(tmp_path / "train")
     flags = train_flags(tiny_corpus, data_dir, train_dir) + ["--steps_per_checkpoint=3"]
