@@ -15,9 +15,9 @@ While every loss is finite neither policy changes anything: same updates, same o
 that float16 training's loss scale skipped (its gradients overflowed, the loss was finite) is
 neither: it is routine, and training goes on quietly with the lowered scale, unless
 `MAX_CONSECUTIVE_SKIPS` steps in a row overflow. The skipping itself happens in the compiled
-step (`translate.train.trainer`, `skip_nonfinite`), so it
-works the same on one device and under every distribution strategy; this module turns a step's
-result into the policy's outcome (go on, a line on stderr, or `NonFiniteLossError`).
+step (`translate.train.trainer`, `skip_nonfinite`), so it works the same on one device and
+under every distribution strategy; this module turns a step's result into the policy's outcome
+(go on, a line on stderr, or `NonFiniteLossError`).
 """
 
 from __future__ import annotations
