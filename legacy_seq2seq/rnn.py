@@ -197,7 +197,8 @@ def _run_layer_by_layer(cell: Any, inputs: tf.Tensor, initial_state: Any) -> Any
     if stack is None:
         return None
     if inner is not cell:
-        return stack.run(cell.embed_sequence(inputs), initial_state)
+        return stack.run(cell.embed_sequence(inputs, tf.nest.flatten(initial_state)[0].dtype),
+                         initial_state)
     if inputs.shape.rank != 3 or not inputs.dtype.is_floating:
         return None
     return stack.run(inputs, initial_state)

@@ -1008,8 +1008,6 @@ class EmbeddingWrapper(_Wrapper):
         self._embedding_classes = embedding_classes
         self._embedding_size = embedding_size
         self._initializer = initializer
-        # The state's dtype, set by `call`: `embed_sequence` returns its rows in it.
-        self._embedded_dtype: tf.DType | None = None
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[Any, Any]:
         initializer = self._initializer or _vs.get_variable_scope().initializer
@@ -1020,14 +1018,14 @@ class EmbeddingWrapper(_Wrapper):
         embedding = get_variable("embedding", [self._embedding_classes, self._embedding_size],
                                  dtype=dtype, initializer=initializer)
         self._weights["embedding"] = embedding
-        self._embedded_dtype = dtype
         return self._cell(embed(embedding, tf.reshape(inputs, [-1]), dtype), state)
 
-    def embed_sequence(self, inputs: tf.Tensor) -> tf.Tensor:
+    def embed_sequence(self, inputs: tf.Tensor, dtype: tf.DType | None = None) -> tf.Tensor:
         """Embeds time-major ids `[time, batch]` (or `[time, batch, 1]`) with the built
-        wrapper's embedding: `[time, batch, embedding_size]`."""
+        wrapper's embedding: `[time, batch, embedding_size]` in `dtype` (the state's, as
+        `call` embeds; None: the embedding's)."""
         ids = tf.reshape(inputs, tf.shape(inputs)[:2])
-        return embed(self._weights["embedding"], ids, self._embedded_dtype)
+        return embed(self._weights["embedding"], ids, dtype)
 
 
 class InputProjectionWrapper(_Wrapper):

@@ -83,8 +83,8 @@ def test_report_compares_both_of_our_dtypes_with_the_others_and_each_other():
                            "| ours, bfloat16 / PyTorch eager | ours, bfloat16 / ours |")
     tokens = next(line for line in lines if line.startswith("| target tokens/s"))
     assert tokens.endswith("| 3,000 | 4,500 | 1,500 | 2.00x | 3.00x | 1.50x |")
-    assert benchmark.side_command("ours_bf16", benchmark.parse_args([]))[-8:-6] == [
-        "--mixed_precision", "bfloat16"]
+    command = benchmark.side_command("ours_bf16", benchmark.parse_args([]))
+    assert command[command.index("--mixed_precision") + 1] == "bfloat16"
 
 
 def test_report_names_the_gpu_and_its_memory_only_where_there_is_one():

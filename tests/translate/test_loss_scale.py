@@ -95,8 +95,9 @@ def test_float16_gradients_are_exact_to_float16_only_at_a_large_enough_scale():
     for scale in (2.0 ** 15, 2.0 ** -20):
         mixed.loss_scale.scale.assign(scale)
         errors[scale] = _relative_error(_gradients(mixed, batch), want)
-    assert 0 < errors[2.0 ** 15] < 0.02  # computed in float16, close to float32
-    assert errors[2.0 ** -20] > 0.3
+    # Measured over three seeds: 6.6e-4 to 7.8e-4 at 2^15, 0.79 to 0.92 at 2^-20.
+    assert 0 < errors[2.0 ** 15] < 2e-3  # computed in float16, close to float32
+    assert errors[2.0 ** -20] > 0.5
 
 
 def _values(trained: Seq2SeqModel) -> dict[str, np.ndarray]:

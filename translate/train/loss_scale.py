@@ -19,6 +19,8 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
+from translate.train.trainer import scale_gradients
+
 INITIAL_SCALE = 2.0 ** 15
 GROWTH_INTERVAL = 2000
 
@@ -56,17 +58,7 @@ class DynamicLossScale:
 
     def unscale(self, gradients: Sequence) -> list:
         """The gradients of a scaled loss divided by S (`tf.IndexedSlices` and None kept)."""
-        inverse = 1.0 / self.scale
-
-        def one(g):
-            if g is None:
-                return None
-            if isinstance(g, tf.IndexedSlices):
-                return tf.IndexedSlices(g.values * tf.cast(inverse, g.values.dtype), g.indices,
-                                        g.dense_shape)
-            return g * tf.cast(inverse, g.dtype)
-
-        return [one(g) for g in gradients]
+        return scale_gradients(gradients, 1.0 / self.scale)
 
     def update(self, finite: tf.Tensor) -> tf.Tensor:
         """Adjusts S after a step: halves it (not under 1) when the gradients were not

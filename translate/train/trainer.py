@@ -52,6 +52,20 @@ _SUM = tf.distribute.ReduceOp.SUM
 Gradients = list  # one tf.Tensor, tf.IndexedSlices or None per trainable variable
 
 
+def scale_gradients(gradients: Sequence, factor: tf.Tensor) -> Gradients:
+    """Every gradient times the scalar `factor` (`tf.IndexedSlices` stay sparse, None stays)."""
+
+    def one(g):
+        if g is None:
+            return None
+        if isinstance(g, tf.IndexedSlices):
+            return tf.IndexedSlices(g.values * tf.cast(factor, g.values.dtype), g.indices,
+                                    g.dense_shape)
+        return g * tf.cast(factor, g.dtype)
+
+    return [one(g) for g in gradients]
+
+
 class TrainableModel(Protocol):
     """What a model provides to be trained by `Trainer` (see the module docstring)."""
 
@@ -275,10 +289,7 @@ class StrategyTrainer(Trainer):
         # The model's loss averages over this replica's share; summed over the replicas, the
         # scaled losses (and gradients) average over the global batch.
         share = tf.cast(tf.shape(encoder)[1], loss.dtype) / self.global_batch_size
-        scaled = [g if g is None else (
-            tf.IndexedSlices(g.values * share, g.indices, g.dense_shape)
-            if isinstance(g, tf.IndexedSlices) else g * share) for g in gradients]
-        return loss * share, scaled, tokens
+        return loss * share, scale_gradients(gradients, share), tokens
 
     def _all_reduce(self, gradients: Gradients) -> Gradients:
         present = [i for i, g in enumerate(gradients) if g is not None]
